@@ -1,0 +1,44 @@
+package protocol
+
+import (
+	"context"
+	"fmt"
+)
+
+// FrameKind is the WebSocket frame type of a message.
+type FrameKind int
+
+// Frame kinds. The client sends the open message as text and everything
+// else as binary; it accepts both kinds from the service.
+const (
+	FrameText FrameKind = iota + 1
+	FrameBinary
+)
+
+// Transport is one WebSocket connection to the data channel.
+type Transport interface {
+	// Send writes one frame. It must not retain data after it returns.
+	Send(ctx context.Context, kind FrameKind, data []byte) error
+
+	// Receive blocks until the next frame arrives. When the connection
+	// ends it returns a *CloseError with the peer's close code and reason,
+	// or another error for a failed connection.
+	Receive(ctx context.Context) (FrameKind, []byte, error)
+
+	// Close closes the connection with a close code and reason. Browsers
+	// allow only 1000 and 3000 to 4999.
+	Close(code int, reason string) error
+}
+
+// Dialer opens a Transport to a StreamUrl.
+type Dialer func(ctx context.Context, url string) (Transport, error)
+
+// CloseError reports the close frame that ended a connection.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("websocket closed with code %d: %q", e.Code, e.Reason)
+}
