@@ -1,14 +1,14 @@
 package protocol
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 )
-
-// NOTE: API skeleton. The engine behind it is being written; every
-// signature and doc comment here is the contract other packages code against.
 
 // DefaultClientVersion is the ClientVersion sent in the open message and
 // the HandshakeResponse. Agents compare it numerically, so it must stay a
@@ -118,45 +118,274 @@ type Result struct {
 	Err      error  // nil when Clean
 }
 
-// Session is an open data channel.
+
+// String returns the lower-case name of the state.
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateHandshaking:
+		return "handshaking"
+	case StateOpen:
+		return "open"
+	case StateReconnecting:
+		return "reconnecting"
+	case StateClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// ErrSessionExpired is the cause of a session that ended because Resume
+// returned an empty token: the service has timed out or terminated it.
+var ErrSessionExpired = errors.New("session expired or terminated: resume returned no token")
+
+// DefaultResumeBudget is the time spent reconnecting after one drop when
+// Config.ResumeBudget is zero.
+const DefaultResumeBudget = 2 * time.Minute
+
+// Session is an open data channel. One goroutine owns its protocol state;
+// the methods hand requests to it, so they are safe from any goroutine.
 type Session struct {
+	cfg   Config
+	clock Clock
+	log   *slog.Logger
+	drops dropCounter
+
+	ctx    context.Context // canceled when the session ends
+	cancel context.CancelFunc
+	cmds   chan command
+	events chan any
+	opened chan struct{}
+	done   chan struct{}
+
+	doneOnce sync.Once
+	mu       sync.Mutex // guards info and result
+	info   sessionInfo
+	result Result
+
+	loopState
+}
+
+// sessionInfo is what the accessor methods return.
+type sessionInfo struct {
+	sessionType     string
+	customerMessage string
+	encrypted       bool
+}
+
+// command runs fn on the session goroutine and sends its error to reply.
+type command struct {
+	fn    func() error
+	reply chan error
 }
 
 // Open dials cfg.StreamURL, sends the open message and returns once the
 // session is ready for input: after HandshakeComplete when the agent
-// performs a handshake, else after its first Output. Errors are
-// *StepError.
+// performs a handshake, else after its first Output. ctx bounds only the
+// opening. Errors are *StepError.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
-	return nil, &StepError{Step: StepOpen, Err: errors.New("not implemented")}
+	s, err := newSession(cfg)
+	if err != nil {
+		return nil, &StepError{Step: StepOpen, Err: err}
+	}
+	s.log.Info("starting session", "client_id", s.cfg.ClientID)
+	s.setState(StateChange{State: StateConnecting})
+
+	tr, err := s.dialAndOpen(ctx, s.cfg.StreamURL, s.cfg.TokenValue)
+	if err != nil {
+		s.finishBeforeLoop(&StepError{Step: StepOpen, Err: err})
+		return nil, s.result.Err
+	}
+	s.attach(tr)
+	s.setState(StateChange{State: StateHandshaking})
+	go s.run()
+
+	return s.awaitOpen(ctx)
+}
+
+func newSession(cfg Config) (*Session, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		cfg:    cfg,
+		clock:  cfg.Clock,
+		log:    cfg.Logger.With("session_id", cfg.SessionID),
+		ctx:    ctx,
+		cancel: cancel,
+		cmds:   make(chan command),
+		events: make(chan any),
+		opened: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	s.initLoopState()
+	return s, nil
+}
+
+func (cfg *Config) check() error {
+	switch {
+	case cfg.Dial == nil:
+		return errors.New("invalid config: Dial is missing")
+	case cfg.StreamURL == "":
+		return errors.New("invalid config: StreamURL is missing")
+	case cfg.TokenValue == "":
+		return errors.New("invalid config: TokenValue is missing")
+	case cfg.Cols < 0 || cfg.Rows < 0 || cfg.Cols > maxTermSize || cfg.Rows > maxTermSize:
+		return fmt.Errorf("invalid config: terminal size %dx%d outside 0..%d",
+			cfg.Cols, cfg.Rows, maxTermSize)
+	case cfg.ResumeBudget < 0:
+		return fmt.Errorf("invalid config: negative ResumeBudget %s", cfg.ResumeBudget)
+	}
+	return nil
+}
+
+func (cfg *Config) setDefaults() {
+	if cfg.ClientID == "" {
+		cfg.ClientID = NewUUID().String()
+	}
+	if cfg.ClientVersion == "" {
+		cfg.ClientVersion = DefaultClientVersion
+	}
+	if cfg.ResumeBudget == 0 {
+		cfg.ResumeBudget = DefaultResumeBudget
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+}
+
+// awaitOpen waits for the session to become ready, to fail, or for ctx to
+// end, in which case it ends the session.
+func (s *Session) awaitOpen(ctx context.Context) (*Session, error) {
+	select {
+	case <-s.opened:
+		return s, nil
+	case <-s.done:
+	case <-ctx.Done():
+		s.abortOpen(ctx.Err())
+		<-s.done
+	}
+	select {
+	case <-s.opened:
+		if s.Result().Err == nil {
+			return s, nil
+		}
+	default:
+	}
+	return nil, s.Result().Err
+}
+
+func (s *Session) abortOpen(cause error) {
+	s.call(func() error {
+		s.fail(s.phaseStep(), fmt.Errorf("open canceled: %w", cause))
+		return nil
+	})
+}
+
+// call runs fn on the session goroutine and returns its error, or
+// ErrSessionClosed when the session has ended.
+func (s *Session) call(fn func() error) error {
+	c := command{fn: fn, reply: make(chan error, 1)}
+	select {
+	case s.cmds <- c:
+	case <-s.done:
+		return ErrSessionClosed
+	}
+	select {
+	case err := <-c.reply:
+		return err
+	case <-s.done:
+	}
+	select {
+	case err := <-c.reply:
+		return err
+	default:
+		return ErrSessionClosed
+	}
 }
 
 // Write sends p as input, split into payloads of at most 1024 bytes. It
-// queues while the session reconnects or is paused and returns an error
-// when the queue is full or the session has ended.
-func (s *Session) Write(p []byte) (int, error) { return 0, ErrSessionClosed }
+// queues while the session reconnects or is paused and returns
+// ErrBufferFull, writing nothing, when the outgoing buffer lacks room for
+// all of p. After the end it returns ErrSessionClosed.
+func (s *Session) Write(p []byte) (int, error) {
+	data := bytes.Clone(p)
+	err := s.call(func() error { return s.queueInput(data) })
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
 
-// Resize requests a terminal size. Requests are coalesced.
-func (s *Session) Resize(cols, rows int) error { return ErrSessionClosed }
+// Resize requests a terminal size of 1 to 65535 columns and rows. Requests
+// are coalesced: at most one Size message is unacknowledged at a time and
+// the latest request wins.
+func (s *Session) Resize(cols, rows int) error {
+	if cols <= 0 || rows <= 0 || cols > maxTermSize || rows > maxTermSize {
+		return fmt.Errorf("resize to %dx%d: size outside 1..%d", cols, rows, maxTermSize)
+	}
+	return s.call(func() error {
+		s.requestSize(cols, rows)
+		return nil
+	})
+}
 
 // Terminate ends the session: a Port session sends the TerminateSession
-// flag first; every session then closes its socket.
-func (s *Session) Terminate() error { return ErrSessionClosed }
+// flag first; every session then closes its socket. A shell session ends
+// on the agent only through the SSM TerminateSession API, which the
+// caller invokes.
+func (s *Session) Terminate() error {
+	return s.call(func() error {
+		s.terminate()
+		return nil
+	})
+}
 
 // Close closes the socket without resuming.
-func (s *Session) Close() error { return ErrSessionClosed }
+func (s *Session) Close() error {
+	return s.call(func() error {
+		s.finish(Result{Clean: true, Reason: "closed by the client"})
+		return nil
+	})
+}
 
 // Done is closed when the session has ended.
-func (s *Session) Done() <-chan struct{} { return nil }
+func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Result returns how the session ended; it is valid after Done is closed.
-func (s *Session) Result() Result { return Result{} }
+func (s *Session) Result() Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.result
+}
 
 // SessionType returns the session type from the handshake, or
 // Standard_Stream when there was none.
-func (s *Session) SessionType() string { return "" }
+func (s *Session) SessionType() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.info.sessionType == "" {
+		return SessionTypeStandardStream
+	}
+	return s.info.sessionType
+}
 
 // CustomerMessage returns the CustomerMessage of HandshakeComplete.
-func (s *Session) CustomerMessage() string { return "" }
+func (s *Session) CustomerMessage() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info.customerMessage
+}
 
 // Encrypted reports whether the session uses KMS encryption.
-func (s *Session) Encrypted() bool { return false }
+func (s *Session) Encrypted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info.encrypted
+}

@@ -1,0 +1,184 @@
+package protocol
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+const (
+	closeNormal = 1000
+
+	// writeQueueSize bounds the frames waiting for the writer goroutine.
+	// A frame that finds the queue full stays unsent in the outgoing
+	// buffer (an ack is dropped, and the agent's retransmission gets a new
+	// one).
+	writeQueueSize = 4096
+
+	// sendTimeout bounds one Transport.Send.
+	sendTimeout = 30 * time.Second
+)
+
+// Events sent to the session goroutine.
+type (
+	frameEvent struct {
+		gen  int
+		data []byte
+	}
+	dropEvent struct {
+		gen int
+		err error
+	}
+	panicEvent struct{ err error }
+)
+
+// connection is one Transport with its reader and writer goroutines.
+type connection struct {
+	tr     Transport
+	gen    int
+	queue  chan writeItem
+	abort  chan struct{} // closed to make the writer close at once
+	cancel context.CancelFunc
+}
+
+// writeItem is a frame to send, a close request, or a barrier that the
+// writer closes when it reaches it.
+type writeItem struct {
+	kind    FrameKind
+	data    []byte
+	close   bool
+	code    int
+	reason  string
+	barrier chan struct{}
+}
+
+// attach makes tr the session's connection and starts its goroutines.
+func (s *Session) attach(tr Transport) {
+	s.gen++
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &connection{
+		tr:     tr,
+		gen:    s.gen,
+		queue:  make(chan writeItem, writeQueueSize),
+		abort:  make(chan struct{}),
+		cancel: cancel,
+	}
+	s.conn = c
+	go s.readLoop(ctx, c)
+	go s.writeLoop(c)
+}
+
+// closeConn closes the current connection after the frames already queued
+// for it, and forgets it.
+func (s *Session) closeConn(code int, reason string) {
+	c := s.conn
+	if c == nil {
+		return
+	}
+	s.conn = nil
+	select {
+	case c.queue <- writeItem{close: true, code: code, reason: reason}:
+	default:
+		close(c.abort)
+	}
+}
+
+// send queues a frame for the writer and reports whether it was queued.
+func (c *connection) send(kind FrameKind, data []byte) bool {
+	select {
+	case c.queue <- writeItem{kind: kind, data: data}:
+		return true
+	default:
+		return false
+	}
+}
+
+// readLoop passes every received frame to the session goroutine until the
+// transport fails.
+func (s *Session) readLoop(ctx context.Context, c *connection) {
+	defer s.recoverInto("read loop")
+	for {
+		_, data, err := c.tr.Receive(ctx)
+		if err != nil {
+			s.emit(dropEvent{gen: c.gen, err: err})
+			return
+		}
+		select {
+		case s.events <- frameEvent{gen: c.gen, data: data}:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// writeLoop sends queued frames in order until a close request. After a
+// failed send it reports the drop and discards further frames.
+func (s *Session) writeLoop(c *connection) {
+	defer s.recoverInto("write loop")
+	defer c.cancel()
+	failed := false
+	for {
+		var item writeItem
+		select {
+		case item = <-c.queue:
+		case <-c.abort:
+			c.tr.Close(closeNormal, "client closed")
+			return
+		}
+		switch {
+		case item.barrier != nil:
+			close(item.barrier)
+		case item.close:
+			c.tr.Close(item.code, item.reason)
+			return
+		case !failed:
+			failed = s.sendFrame(c, item)
+		}
+	}
+}
+
+// sendFrame sends one frame and reports whether the send failed.
+func (s *Session) sendFrame(c *connection, item writeItem) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	if err := c.tr.Send(ctx, item.kind, item.data); err != nil {
+		s.emit(dropEvent{gen: c.gen, err: fmt.Errorf("send frame: %w", err)})
+		return true
+	}
+	return false
+}
+
+// recoverInto turns a panic of a session goroutine into the session's
+// error.
+func (s *Session) recoverInto(where string) {
+	if r := recover(); r != nil {
+		s.emit(panicEvent{err: fmt.Errorf("internal error in %s: %v", where, r)})
+	}
+}
+
+// flushWrites waits until the writer has handled every frame queued so
+// far. Tests use it to check what was, and was not, sent.
+func (s *Session) flushWrites() error {
+	var barrier chan struct{}
+	err := s.call(func() error {
+		barrier = make(chan struct{})
+		if s.conn == nil {
+			close(barrier)
+			return nil
+		}
+		select {
+		case s.conn.queue <- writeItem{barrier: barrier}:
+		default:
+			close(barrier)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-barrier:
+	case <-s.done:
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func TestOpenWithoutHandshake(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Cols, c.Rows = 80, 24 })
+	a := h.start()
+	a.send(PayloadOutput, []byte("$ "))
+	s := h.opened()
+
+	if got := a.nextAck(); got.AcknowledgedMessageSequenceNumber != 0 {
+		t.Errorf("ack seq = %d, want 0", got.AcknowledgedMessageSequenceNumber)
+	}
+	if got := string(h.rec.waitOutput(t)); got != "$ " {
+		t.Errorf("output = %q, want %q", got, "$ ")
+	}
+	if got := s.SessionType(); got != SessionTypeStandardStream {
+		t.Errorf("session type = %q", got)
+	}
+	size := a.nextData()
+	if size.PayloadType != PayloadSize || size.SequenceNumber != 0 {
+		t.Fatalf("first client message: type %d seq %d, want Size seq 0",
+			size.PayloadType, size.SequenceNumber)
+	}
+	if string(size.Payload) != `{"cols":80,"rows":24}` {
+		t.Errorf("size payload = %s", size.Payload)
+	}
+
+	if _, err := s.Write([]byte("ls\r")); err != nil {
+		t.Fatal(err)
+	}
+	in := a.nextData()
+	if in.PayloadType != PayloadOutput || in.SequenceNumber != 1 || string(in.Payload) != "ls\r" {
+		t.Errorf("input: type %d seq %d payload %q", in.PayloadType, in.SequenceNumber, in.Payload)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res := waitDone(t, s)
+	if !res.Clean || res.Err != nil {
+		t.Errorf("result = %+v, want clean", res)
+	}
+	if _, err := s.Write([]byte("x")); err != ErrSessionClosed {
+		t.Errorf("Write after Close: %v, want ErrSessionClosed", err)
+	}
+}
+
+func TestOpenPlainHandshake(t *testing.T) {
+	h := newHarness(t, nil)
+	a := h.start()
+	a.sendJSON(PayloadHandshakeRequest, handshakeRequest(SessionTypeInteractiveCommands))
+	if ack := a.nextAck(); ack.AcknowledgedMessageSequenceNumber != 0 {
+		t.Fatalf("handshake ack seq %d", ack.AcknowledgedMessageSequenceNumber)
+	}
+	resp := a.nextData()
+	if resp.PayloadType != PayloadHandshakeResponse || resp.SequenceNumber != 0 {
+		t.Fatalf("response type %d seq %d", resp.PayloadType, resp.SequenceNumber)
+	}
+	want := `{"ClientVersion":"1.2.764.0","ProcessedClientActions":[{"ActionType":` +
+		`"SessionType","ActionStatus":1,"ActionResult":null,"Error":""}],"Errors":null}`
+	if string(resp.Payload) != want {
+		t.Errorf("response = %s\nwant %s", resp.Payload, want)
+	}
+	a.ack(resp)
+	a.sendJSON(PayloadHandshakeComplete, HandshakeComplete{CustomerMessage: "welcome"})
+	a.nextAck()
+	s := h.opened()
+	if s.CustomerMessage() != "welcome" || s.SessionType() != SessionTypeInteractiveCommands {
+		t.Errorf("customer message %q, type %q", s.CustomerMessage(), s.SessionType())
+	}
+	if s.Encrypted() {
+		t.Error("Encrypted() = true for a plaintext session")
+	}
+	a.send(PayloadOutput, []byte("hello"))
+	a.nextAck()
+	if got := h.rec.waitOutput(t); !bytes.Equal(got, []byte("hello")) {
+		t.Errorf("output %q", got)
+	}
+	var _ = json.Marshal
+}
