@@ -118,7 +118,6 @@ type Result struct {
 	Err      error  // nil when Clean
 }
 
-
 // String returns the lower-case name of the state.
 func (s State) String() string {
 	switch s {
@@ -161,8 +160,8 @@ type Session struct {
 
 	doneOnce sync.Once
 	mu       sync.Mutex // guards info and result
-	info   sessionInfo
-	result Result
+	info     sessionInfo
+	result   Result
 
 	loopState
 }
