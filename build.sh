@@ -6,6 +6,8 @@
 #   ./build.sh serve    build, then run the local emulator with the demo page on
 #                       http://127.0.0.1:${PORT:-8080}/ until Ctrl-C
 #   ./build.sh test     install what is missing, build, and run all tests
+#   ./build.sh bench    build, then benchmark ssm.wasm in headless Chromium and
+#                       write BENCHMARKS.md (bench/main.go lists the flags)
 #
 # Environment: PORT (serve), SSM_BUILD_TAGS (extra Go build tags for ssm.wasm,
 # for example ssm_nosdk to leave out the AWS SDK KMS client).
@@ -212,8 +214,15 @@ case ${1:-build} in
 build) build_dist ;;
 serve) serve ;;
 test) run_tests ;;
+bench)
+	shift
+	ensure_chromium
+	build_dist
+	build_emulator
+	exec go run ./bench -emulator "$BIN/ssm-emulator" -dist "$DIST" "$@"
+	;;
 *)
-	echo "usage: $0 [build|serve|test]" >&2
+	echo "usage: $0 [build|serve|test|bench [-quick]]" >&2
 	exit 2
 	;;
 esac
