@@ -20,9 +20,10 @@ const waitTimeout = 10 * time.Second
 // fakeClock is a Clock that moves only when a test advances it. Advance
 // hands each due timer's tick to the session goroutine before returning.
 type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
+	mu      sync.Mutex
+	now     time.Time
+	timers  []*fakeTimer
+	created chan time.Duration // the duration of every new timer
 }
 
 type fakeTimer struct {
@@ -35,7 +36,8 @@ type fakeTimer struct {
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		created: make(chan time.Duration, 100000)}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -50,7 +52,29 @@ func (c *fakeClock) NewTimer(d time.Duration) Timer {
 	t := &fakeTimer{clock: c, deadline: c.now.Add(d), c: make(chan time.Time),
 		stopped: make(chan struct{})}
 	c.timers = append(c.timers, t)
+	select {
+	case c.created <- d:
+	default:
+	}
 	return t
+}
+
+// waitTimer waits until a timer other than the scheduler's tick and the
+// resume budget is created, and returns its duration.
+func (c *fakeClock) waitTimer(t *testing.T) time.Duration {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case d := <-c.created:
+			if d != ResendInterval && d != DefaultResumeBudget {
+				return d
+			}
+		case <-deadline:
+			t.Fatal("no timer was created")
+			return 0
+		}
+	}
 }
 
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
@@ -371,14 +395,34 @@ func (a *agent) channelClosed(output string) {
 
 // recorder collects what the session hands to its callbacks.
 type recorder struct {
-	mu     sync.Mutex
-	out    []byte
-	stderr []byte
-	states []StateChange
-	outCh  chan []byte
+	mu      sync.Mutex
+	out     []byte
+	stderr  []byte
+	states  []StateChange
+	outCh   chan []byte
+	stateCh chan StateChange
 }
 
-func newRecorder() *recorder { return &recorder{outCh: make(chan []byte, 1000)} }
+func newRecorder() *recorder {
+	return &recorder{outCh: make(chan []byte, 1000), stateCh: make(chan StateChange, 1000)}
+}
+
+// waitState waits for a change to state and returns it.
+func (r *recorder) waitState(t *testing.T, state State) StateChange {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case sc := <-r.stateCh:
+			if sc.State == state {
+				return sc
+			}
+		case <-deadline:
+			t.Fatalf("no change to state %s", state)
+			return StateChange{}
+		}
+	}
+}
 
 func (r *recorder) onOutput(p []byte) {
 	r.mu.Lock()
@@ -397,6 +441,7 @@ func (r *recorder) onState(sc StateChange) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.states = append(r.states, sc)
+	r.stateCh <- sc
 }
 
 func (r *recorder) output() string {
