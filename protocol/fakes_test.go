@@ -59,15 +59,31 @@ func (c *fakeClock) NewTimer(d time.Duration) Timer {
 	return t
 }
 
-// waitTimer waits until a timer other than the scheduler's tick and the
-// resume budget is created, and returns its duration.
+// waitTimerOf waits until a timer of duration d is created.
+func (c *fakeClock) waitTimerOf(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case got := <-c.created:
+			if got == d {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no timer of %s was created", d)
+		}
+	}
+}
+
+// waitTimer waits until a timer other than the scheduler's tick, the open
+// timeout and the resume budget is created, and returns its duration.
 func (c *fakeClock) waitTimer(t *testing.T) time.Duration {
 	t.Helper()
 	deadline := time.After(waitTimeout)
 	for {
 		select {
 		case d := <-c.created:
-			if d != ResendInterval && d != DefaultResumeBudget {
+			if d != ResendInterval && d != DefaultResumeBudget && d != OpenTimeout {
 				return d
 			}
 		case <-deadline:

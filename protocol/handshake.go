@@ -48,7 +48,7 @@ func (s *Session) handleHandshakeRequest(payload []byte) {
 	s.phase = phaseHandshake
 	var req HandshakeRequest
 	if err := json.Unmarshal(payload, &req); err != nil {
-		s.fail(StepHandshake, fmt.Errorf("parse handshake request: %w", err))
+		s.fail(StepHandshake, fmt.Errorf("parse handshake request: %w", jsonError(err)))
 		return
 	}
 	s.log.Info("handshake requested", "agent_version", req.AgentVersion,
@@ -123,7 +123,7 @@ func (h *handshakeState) markFailed(result *ProcessedClientAction, err error) {
 func (s *Session) processSessionType(params json.RawMessage) error {
 	var req SessionTypeRequest
 	if err := json.Unmarshal(params, &req); err != nil {
-		return fmt.Errorf("invalid parameters: %w", err)
+		return fmt.Errorf("invalid parameters: %w", jsonError(err))
 	}
 	switch req.SessionType {
 	case SessionTypeStandardStream, SessionTypeInteractiveCommands,
@@ -148,7 +148,7 @@ func (s *Session) startKMS(params json.RawMessage, index int) error {
 	}
 	var req KMSEncryptionRequest
 	if err := json.Unmarshal(params, &req); err != nil {
-		return fmt.Errorf("invalid parameters: %w", err)
+		return fmt.Errorf("invalid parameters: %w", jsonError(err))
 	}
 	s.handshake.kmsAction = index
 	s.handshake.challenge = req.Challenge
@@ -239,7 +239,7 @@ func (s *Session) handleChallenge(payload []byte) {
 	}
 	var req EncChallenge
 	if err := json.Unmarshal(payload, &req); err != nil {
-		s.fail(StepChallenge, fmt.Errorf("parse encryption challenge: %w", err))
+		s.fail(StepChallenge, fmt.Errorf("parse encryption challenge: %w", jsonError(err)))
 		return
 	}
 	plain, err := s.enc.Decrypt(req.Challenge)
@@ -266,7 +266,7 @@ func (s *Session) handleHandshakeComplete(payload []byte) {
 	}
 	var done HandshakeComplete
 	if err := json.Unmarshal(payload, &done); err != nil {
-		s.drops.note(s.log, "invalid handshake complete", "error", err)
+		s.drops.note(s.log, "invalid handshake complete", "error", jsonError(err))
 	}
 	s.mu.Lock()
 	s.info.customerMessage = done.CustomerMessage

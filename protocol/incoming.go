@@ -231,7 +231,7 @@ func (s *Session) sendAck(m *Message) {
 func (s *Session) handleAck(m *Message) {
 	var ack AcknowledgeContent
 	if err := json.Unmarshal(m.Payload, &ack); err != nil {
-		s.drops.note(s.log, "invalid ack payload", "error", err)
+		s.drops.note(s.log, "invalid ack payload", "error", jsonError(err))
 		return
 	}
 	seq := ack.AcknowledgedMessageSequenceNumber

@@ -50,6 +50,7 @@ type loopState struct {
 	headWait time.Duration // time the head has waited for an ack while active
 	lastTick time.Time
 	tick     Timer
+	openWait Timer // bounds the wait for the agent while opening
 
 	in        incomingBuffer
 	enc       *Encrypter
@@ -84,6 +85,7 @@ func (s *Session) run() {
 		s.publish(Result{Reason: err.Error(), Err: &StepError{Step: StepClosed, Err: err}})
 	}()
 	s.tick = s.clock.NewTimer(ResendInterval)
+	s.openWait = s.clock.NewTimer(OpenTimeout)
 	for !s.ended {
 		s.serveOne()
 	}
@@ -104,6 +106,21 @@ func (s *Session) serveOne() {
 		s.startAttempt()
 	case <-timerC(s.recon.budgetTimer()):
 		s.resumeBudgetSpent()
+	case <-timerC(s.openWait):
+		s.openTimedOut()
+	}
+}
+
+// openTimedOut fails a session that is still not open OpenTimeout after
+// its socket opened. Time spent reconnecting restarts the wait.
+func (s *Session) openTimedOut() {
+	s.openWait = nil
+	switch {
+	case s.phase == phaseOpen:
+	case s.recon != nil:
+		s.openWait = s.clock.NewTimer(OpenTimeout)
+	default:
+		s.fail(s.phaseStep(), fmt.Errorf("session not ready within %s of opening", OpenTimeout))
 	}
 }
 
@@ -163,8 +180,10 @@ func (s *Session) finish(res Result) {
 	}
 	s.ended = true
 	s.closeConn(closeNormal, closeReason(res))
-	if s.tick != nil {
-		s.tick.Stop()
+	for _, t := range []Timer{s.tick, s.openWait} {
+		if t != nil {
+			t.Stop()
+		}
 	}
 	s.recon.stop()
 	res.ExitCode = s.exitCode
@@ -268,7 +287,7 @@ func (s *Session) handleFrame(data []byte) {
 func (s *Session) handleChannelClosed(m *Message) {
 	var cc ChannelClosed
 	if err := json.Unmarshal(m.Payload, &cc); err != nil {
-		s.drops.note(s.log, "invalid channel_closed payload", "error", err)
+		s.drops.note(s.log, "invalid channel_closed payload", "error", jsonError(err))
 	}
 	if s.phase != phaseOpen {
 		err := fmt.Errorf("channel closed by the service: %q", cc.Output)
@@ -343,4 +362,18 @@ func (s *Session) terminate() {
 		}
 	}
 	s.finish(Result{Clean: true, Reason: "terminated by the client"})
+}
+
+// jsonError describes a JSON decoding error without quoting the input,
+// so that logs and errors never carry payload bytes.
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("invalid JSON at offset %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Errorf("JSON field %q has type %s, expected %s", typ.Field, typ.Value, typ.Type)
+	}
+	return errors.New("invalid JSON")
 }

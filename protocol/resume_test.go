@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -323,5 +324,26 @@ func TestCallbackPanicEndsSession(t *testing.T) {
 	res := waitDone(t, s)
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "boom") {
 		t.Errorf("result error %v, want the panic", res.Err)
+	}
+}
+
+func TestOpenTimeout(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	h.clock.waitTimerOf(t, OpenTimeout)
+	h.clock.Advance(t, OpenTimeout)
+	se := checkOpenStep(t, h, StepOpen)
+	if !strings.Contains(se.Error(), "not ready within") {
+		t.Errorf("error %q", se)
+	}
+}
+
+func TestJSONErrorHidesInput(t *testing.T) {
+	for _, input := range []string{`{"secret`, `{"AcknowledgedMessageSequenceNumber":"secret"}`, `secret`} {
+		var ack AcknowledgeContent
+		err := jsonError(json.Unmarshal([]byte(input), &ack))
+		if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "'s'") {
+			t.Errorf("jsonError(%q) = %q quotes the input", input, err)
+		}
 	}
 }

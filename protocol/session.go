@@ -139,6 +139,10 @@ func (s State) String() string {
 // returned an empty token: the service has timed out or terminated it.
 var ErrSessionExpired = errors.New("session expired or terminated: resume returned no token")
 
+// OpenTimeout bounds the wait for the agent's handshake or first output
+// after the socket opens; time spent reconnecting restarts it.
+const OpenTimeout = time.Minute
+
 // DefaultResumeBudget is the time spent reconnecting after one drop when
 // Config.ResumeBudget is zero.
 const DefaultResumeBudget = 2 * time.Minute
@@ -182,8 +186,14 @@ type command struct {
 // Open dials cfg.StreamURL, sends the open message and returns once the
 // session is ready for input: after HandshakeComplete when the agent
 // performs a handshake, else after its first Output. ctx bounds only the
-// opening. Errors are *StepError.
-func Open(ctx context.Context, cfg Config) (*Session, error) {
+// opening, and OpenTimeout bounds the wait for the agent. Errors are
+// *StepError.
+func Open(ctx context.Context, cfg Config) (_ *Session, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &StepError{Step: StepOpen, Err: fmt.Errorf("internal error: %v", r)}
+		}
+	}()
 	s, err := newSession(cfg)
 	if err != nil {
 		return nil, &StepError{Step: StepOpen, Err: err}
@@ -312,7 +322,9 @@ func (s *Session) call(fn func() error) error {
 // Write sends p as input, split into payloads of at most 1024 bytes. It
 // queues while the session reconnects or is paused and returns
 // ErrBufferFull, writing nothing, when the outgoing buffer lacks room for
-// all of p. After the end it returns ErrSessionClosed.
+// all of p; the caller may retry once the agent has acknowledged earlier
+// input. Input longer than OutgoingCapacity payloads never fits and gets
+// another error. After the end Write returns ErrSessionClosed.
 func (s *Session) Write(p []byte) (int, error) {
 	data := bytes.Clone(p)
 	err := s.call(func() error { return s.queueInput(data) })

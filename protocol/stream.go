@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"fmt"
 )
 
 const (
@@ -90,6 +91,10 @@ func (s *Session) queueInput(p []byte) error {
 		return nil
 	}
 	chunks := splitPayload(p)
+	if len(chunks) > OutgoingCapacity {
+		return fmt.Errorf("write %d bytes: more than the outgoing buffer holds (%d payloads of %d bytes)",
+			len(p), OutgoingCapacity, MaxPayloadSize)
+	}
 	if s.phase != phaseOpen {
 		if len(s.pending)+len(chunks) > pendingCapacity {
 			return ErrBufferFull

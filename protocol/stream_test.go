@@ -188,6 +188,10 @@ func TestWriteBufferFull(t *testing.T) {
 	if n, err := s.Write([]byte("x")); !errors.Is(err, ErrBufferFull) || n != 0 {
 		t.Errorf("Write past capacity = %d, %v, want ErrBufferFull", n, err)
 	}
+	tooBig := make([]byte, OutgoingCapacity*MaxPayloadSize+1)
+	if _, err := s.Write(tooBig); err == nil || errors.Is(err, ErrBufferFull) {
+		t.Errorf("Write larger than the buffer = %v, want a permanent error", err)
+	}
 }
 
 func TestExitCodeAndStderr(t *testing.T) {
