@@ -132,7 +132,7 @@ func sendText(args []js.Value) any {
 	if err := s.queueInput(p); err != nil {
 		return newTypeError("sendText: session handle %d: %v", s.id, err)
 	}
-	return nil
+	return js.Undefined()
 }
 
 func subscribeFunc(name string, kind int) func([]js.Value) any {
@@ -158,7 +158,7 @@ func disposeSubscriber(args []js.Value) any {
 	if s != nil {
 		s.unsubscribe(arg(args, 1).Int())
 	}
-	return nil
+	return js.Undefined()
 }
 
 // resize requests a terminal size.
@@ -196,7 +196,7 @@ func terminate(args []js.Value) any {
 		return jsErr
 	}
 	s.terminate()
-	return nil
+	return js.Undefined()
 }
 
 // closed returns the promise that resolves with {exitCode, reason, clean}

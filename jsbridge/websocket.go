@@ -138,16 +138,22 @@ func (c *webSocket) onClose(event js.Value) {
 }
 
 // detach sets the event handlers to null before releasing them, so a late
-// event never calls a released function. It runs inside onclose, and
-// releasing the running function there is safe.
+// event never calls a released function. It may run inside onclose:
+// releasing the running function there is safe. Later calls do nothing.
 func (c *webSocket) detach() {
+	c.mu.Lock()
+	funcs := c.funcs
+	c.funcs = nil
+	c.mu.Unlock()
+	if funcs == nil {
+		return
+	}
 	for _, event := range []string{"onopen", "onmessage", "onerror", "onclose"} {
 		c.ws.Set(event, js.Null())
 	}
-	for _, f := range c.funcs {
+	for _, f := range funcs {
 		f.Release()
 	}
-	c.funcs = nil
 }
 
 func (c *webSocket) notify() {
@@ -267,6 +273,17 @@ func (c *webSocket) Close(code int, reason string) (err error) {
 		}
 	}()
 	c.ws.Call("close", code, reason)
+
+	// Nothing after a close of this side matters to the engine, so the
+	// handlers go now: late events must not reach a program that may
+	// have exited by then.
+	c.mu.Lock()
+	if c.closed == nil {
+		c.closed = fmt.Errorf("websocket closed by this side with code %d", code)
+	}
+	c.mu.Unlock()
+	c.detach()
+	c.notify()
 	return nil
 }
 
