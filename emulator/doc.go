@@ -1,0 +1,28 @@
+// Package emulator runs a local stand-in for the Session Manager service
+// and its agent, for tests and demos of data-channel clients.
+//
+// One loopback HTTP server issues sessions (POST /v1/sessions), resumes and
+// terminates them, and serves the WebSocket data channel at
+// /v1/data-channel/<SessionId>?role=publish_subscribe. Behind each session
+// sits an independent implementation of the agent's side of the protocol:
+// the handshake, KMS encryption with an embedded local KMS, acknowledgements,
+// a reorder buffer, retransmission of the oldest unacknowledged message, and
+// a real shell in a pseudo-terminal, a command, a loopback echo for Port
+// sessions, or a benchmark source. Faults (reordering, drops, corrupt
+// digests, dropped sockets and more) can be injected per session.
+//
+// The package needs a Unix-like system (a shell, pseudo-terminals) and does
+// not build for js/wasm.
+//
+// Differences from the real service and agent, chosen for testing:
+//   - Output is sent without the agent's 1 ms pause between reads, and a
+//     shell's output reader starts at once instead of after one second.
+//   - While no client is connected, or during a pause fault, the session
+//     produces no new output. When a client attaches, every unacknowledged
+//     message is sent again once, as the service would relay them; after
+//     that only the oldest one is retransmitted.
+//   - The closing drain waits up to 2 s for acknowledgements, counting only
+//     time while a client is connected.
+//   - A Port session echoes every Output payload back instead of dialling
+//     a destination port.
+package emulator
