@@ -68,8 +68,8 @@ func (s *Session) attach(tr Transport) {
 	go s.writeLoop(c)
 }
 
-// closeConn closes the current connection after the frames already queued
-// for it, and forgets it.
+// closeConn detaches the current connection and closes it after the
+// frames already queued for it.
 func (s *Session) closeConn(code int, reason string) {
 	c := s.conn
 	if c == nil {

@@ -82,5 +82,5 @@ func (e *Encrypter) Decrypt(payload []byte) ([]byte, error) {
 	return plain, nil
 }
 
-// errDecrypt hides the cipher's error text, which says nothing useful.
+// errDecrypt replaces the cipher's error, whose text adds nothing.
 var errDecrypt = errors.New("message authentication failed")

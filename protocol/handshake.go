@@ -230,8 +230,8 @@ func (s *Session) sendHandshakeResponse() {
 	}
 }
 
-// handleChallenge answers EncChallengeRequest: it decrypts the challenge
-// with the agent's key and encrypts it again with the client's key.
+// handleChallenge responds to EncChallengeRequest. It decrypts the
+// challenge with the agent's key and encrypts it again with the client's.
 func (s *Session) handleChallenge(payload []byte) {
 	if s.enc == nil {
 		s.fail(StepChallenge, errors.New("encryption challenge without KMS encryption"))
@@ -255,7 +255,7 @@ func (s *Session) handleChallenge(payload []byte) {
 		err = s.queueStream(PayloadEncChallengeResponse, payload)
 	}
 	if err != nil {
-		s.fail(StepChallenge, fmt.Errorf("answer encryption challenge: %w", err))
+		s.fail(StepChallenge, fmt.Errorf("send encryption challenge response: %w", err))
 	}
 }
 

@@ -190,8 +190,8 @@ func flagValue(payload []byte) int64 {
 	return int64(payload[0])<<24 | int64(payload[1])<<16 | int64(payload[2])<<8 | int64(payload[3])
 }
 
-// sendAck acknowledges m at once. Acks are never buffered: a lost ack is
-// answered by the agent's retransmission, which is acked again.
+// sendAck acknowledges m at once. Acks are never buffered, because a lost
+// ack makes the agent retransmit the message, which is acked again.
 func (s *Session) sendAck(m *Message) {
 	if s.conn == nil {
 		return

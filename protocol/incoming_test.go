@@ -104,10 +104,14 @@ func TestInvalidFramesDropped(t *testing.T) {
 	h := newHarness(t, nil)
 	s, a := h.openPlain(SessionTypeStandardStream)
 	frames := map[string][]byte{
-		"short":        []byte("not a frame"),
-		"unknown type": mustMarshal(t, &Message{MessageType: "agent_job", SchemaVersion: 1, CreatedDate: 1, MessageID: NewUUID(), Payload: []byte("{}")}),
-		"zero date":    mustMarshal(t, &Message{MessageType: TypeOutputStreamData, SequenceNumber: a.seq, MessageID: NewUUID(), PayloadType: PayloadOutput, Payload: []byte("x")}),
-		"bad ack json": mustMarshal(t, &Message{MessageType: TypeAcknowledge, CreatedDate: 1, MessageID: NewUUID(), Payload: []byte("{")}),
+		"short": []byte("not a frame"),
+		"unknown type": mustMarshal(t, &Message{MessageType: "agent_job",
+			CreatedDate: 1, MessageID: NewUUID(), Payload: []byte("{}")}),
+		"zero date": mustMarshal(t, &Message{MessageType: TypeOutputStreamData,
+			SequenceNumber: a.seq, MessageID: NewUUID(), PayloadType: PayloadOutput,
+			Payload: []byte("x")}),
+		"bad ack json": mustMarshal(t, &Message{MessageType: TypeAcknowledge,
+			CreatedDate: 1, MessageID: NewUUID(), Payload: []byte("{")}),
 	}
 	for name, frame := range frames {
 		a.sendRaw(frame)

@@ -282,8 +282,8 @@ func (s *Session) handleFrame(data []byte) {
 	}
 }
 
-// handleChannelClosed ends the session as the service asks. Before the
-// session is open this is a failure of the current step.
+// handleChannelClosed ends the session at the service's request. Before
+// the session is open, this is a failure of the current step.
 func (s *Session) handleChannelClosed(m *Message) {
 	var cc ChannelClosed
 	if err := json.Unmarshal(m.Payload, &cc); err != nil {

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// fakeResume is a Config.Resume whose answers the test hands over one per
-// call.
+// fakeResume is a Config.Resume that returns the results the test queues,
+// one per call.
 type fakeResume struct {
 	mu      sync.Mutex
 	calls   int

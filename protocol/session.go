@@ -170,7 +170,7 @@ type Session struct {
 	loopState
 }
 
-// sessionInfo is what the accessor methods return.
+// sessionInfo is the handshake outcome that the accessor methods return.
 type sessionInfo struct {
 	sessionType     string
 	customerMessage string
@@ -320,11 +320,11 @@ func (s *Session) call(fn func() error) error {
 }
 
 // Write sends p as input, split into payloads of at most 1024 bytes. It
-// queues while the session reconnects or is paused and returns
-// ErrBufferFull, writing nothing, when the outgoing buffer lacks room for
-// all of p; the caller may retry once the agent has acknowledged earlier
-// input. Input longer than OutgoingCapacity payloads never fits and gets
-// another error. After the end Write returns ErrSessionClosed.
+// queues while the session reconnects or is paused. When the outgoing
+// buffer lacks room for all of p, Write writes nothing and returns
+// ErrBufferFull, so the caller may retry once the agent has acknowledged
+// earlier input. Input longer than OutgoingCapacity payloads never fits
+// and gets another error. After the end Write returns ErrSessionClosed.
 func (s *Session) Write(p []byte) (int, error) {
 	data := bytes.Clone(p)
 	err := s.call(func() error { return s.queueInput(data) })

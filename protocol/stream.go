@@ -92,8 +92,8 @@ func (s *Session) queueInput(p []byte) error {
 	}
 	chunks := splitPayload(p)
 	if len(chunks) > OutgoingCapacity {
-		return fmt.Errorf("write %d bytes: more than the outgoing buffer holds (%d payloads of %d bytes)",
-			len(p), OutgoingCapacity, MaxPayloadSize)
+		return fmt.Errorf("write %d bytes: input exceeds the outgoing buffer "+
+			"of %d payloads of %d bytes; split it", len(p), OutgoingCapacity, MaxPayloadSize)
 	}
 	if s.phase != phaseOpen {
 		if len(s.pending)+len(chunks) > pendingCapacity {

@@ -12,19 +12,26 @@ import (
 )
 
 func TestNewValidatesOptions(t *testing.T) {
-	valid := Options{Region: "eu-west-1", AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}
+	valid := Options{Region: "eu-west-1", AccessKeyID: "AKIDEXAMPLE",
+		SecretAccessKey: "secret"}
 	tests := []struct {
 		name    string
 		edit    func(*Options)
 		wantErr string
 	}{
 		{"valid", func(*Options) {}, ""},
-		{"valid endpoint", func(o *Options) { o.Endpoint = "http://127.0.0.1:4599" }, ""},
-		{"missing region", func(o *Options) { o.Region = "" }, "region is missing"},
-		{"missing key id", func(o *Options) { o.AccessKeyID = "" }, "access key id is missing"},
-		{"missing secret", func(o *Options) { o.SecretAccessKey = "" }, "secret access key is missing"},
-		{"relative endpoint", func(o *Options) { o.Endpoint = "127.0.0.1:4599" }, "endpoint"},
-		{"ftp endpoint", func(o *Options) { o.Endpoint = "ftp://127.0.0.1" }, "not an http"},
+		{"valid endpoint",
+			func(o *Options) { o.Endpoint = "http://127.0.0.1:4599" }, ""},
+		{"missing region",
+			func(o *Options) { o.Region = "" }, "region is missing"},
+		{"missing key id",
+			func(o *Options) { o.AccessKeyID = "" }, "access key id is missing"},
+		{"missing secret",
+			func(o *Options) { o.SecretAccessKey = "" }, "secret access key is missing"},
+		{"relative endpoint",
+			func(o *Options) { o.Endpoint = "127.0.0.1:4599" }, "endpoint"},
+		{"ftp endpoint",
+			func(o *Options) { o.Endpoint = "ftp://127.0.0.1" }, "not an http"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
