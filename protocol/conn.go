@@ -41,15 +41,13 @@ type connection struct {
 	cancel context.CancelFunc
 }
 
-// writeItem is a frame to send, a close request, or a barrier that the
-// writer closes when it reaches it.
+// writeItem is a frame to send or a close request.
 type writeItem struct {
-	kind    FrameKind
-	data    []byte
-	close   bool
-	code    int
-	reason  string
-	barrier chan struct{}
+	kind   FrameKind
+	data   []byte
+	close  bool
+	code   int
+	reason string
 }
 
 // attach makes tr the session's connection and starts its goroutines.
@@ -126,8 +124,6 @@ func (s *Session) writeLoop(c *connection) {
 			return
 		}
 		switch {
-		case item.barrier != nil:
-			close(item.barrier)
 		case item.close:
 			c.tr.Close(item.code, item.reason)
 			return
@@ -154,31 +150,4 @@ func (s *Session) recoverInto(where string) {
 	if r := recover(); r != nil {
 		s.emit(panicEvent{err: fmt.Errorf("internal error in %s: %v", where, r)})
 	}
-}
-
-// flushWrites waits until the writer has handled every frame queued so
-// far. Tests use it to check what was, and was not, sent.
-func (s *Session) flushWrites() error {
-	var barrier chan struct{}
-	err := s.call(func() error {
-		barrier = make(chan struct{})
-		if s.conn == nil {
-			close(barrier)
-			return nil
-		}
-		select {
-		case s.conn.queue <- writeItem{barrier: barrier}:
-		default:
-			close(barrier)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	select {
-	case <-barrier:
-	case <-s.done:
-	}
-	return nil
 }

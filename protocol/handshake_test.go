@@ -379,3 +379,52 @@ func TestChallengeAnswerIsBase64JSON(t *testing.T) {
 		t.Errorf("challenge JSON %s, want %s", b, want)
 	}
 }
+
+func TestBufferedHandshakeComplete(t *testing.T) {
+	key := testDataKey()
+	h := newHarness(t, func(c *Config) { c.KeyProvider = &fakeKMS{key: key} })
+	a := h.start()
+	a.sendJSON(PayloadHandshakeRequest,
+		handshakeRequest(SessionTypeStandardStream, kmsAction(t, "")))
+	a.nextAck()
+	resp, _ := readResponse(t, a)
+	a.ack(resp)
+
+	a.sendAt(2, PayloadHandshakeComplete, []byte(`{"CustomerMessage":"late"}`))
+	if ack := a.nextAck(); ack.AcknowledgedMessageSequenceNumber != 2 {
+		t.Fatalf("ack seq %d, want 2", ack.AcknowledgedMessageSequenceNumber)
+	}
+	challenge, _ := json.Marshal(agentChallenge(t, key, make([]byte, 64)))
+	a.sendAt(1, PayloadEncChallengeRequest, challenge)
+	a.nextAck()
+	if m := a.nextData(); m.PayloadType != PayloadEncChallengeResponse {
+		t.Fatalf("payload type %d, want the challenge response", m.PayloadType)
+	}
+	s := h.opened()
+	if s.CustomerMessage() != "late" {
+		t.Errorf("customer message %q", s.CustomerMessage())
+	}
+}
+
+func TestFlagFromAgentNotOutput(t *testing.T) {
+	h := newHarness(t, nil)
+	_, a := h.openPlain(SessionTypePort)
+	a.send(PayloadFlag, []byte{0, 0, 0, byte(FlagConnectToPortError)})
+	a.nextAck()
+	a.send(PayloadOutput, []byte("data"))
+	a.nextAck()
+	if got := string(h.rec.waitOutput(t)); got != "data" {
+		t.Errorf("output %q, want the flag kept out", got)
+	}
+}
+
+func TestStateString(t *testing.T) {
+	want := map[State]string{StateConnecting: "connecting", StateHandshaking: "handshaking",
+		StateOpen: "open", StateReconnecting: "reconnecting", StateClosed: "closed",
+		State(9): "state(9)"}
+	for s, name := range want {
+		if s.String() != name {
+			t.Errorf("State(%d).String() = %q, want %q", int(s), s.String(), name)
+		}
+	}
+}

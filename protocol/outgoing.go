@@ -109,12 +109,3 @@ func (b *outgoingBuffer) remove(seq int64) *outgoingEntry {
 	b.entries = append(b.entries[:i], b.entries[i+1:]...)
 	return e
 }
-
-func (b *outgoingBuffer) hasType(t PayloadType) bool {
-	for _, e := range b.entries {
-		if e.payloadType == t {
-			return true
-		}
-	}
-	return false
-}
