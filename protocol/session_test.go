@@ -2,8 +2,9 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/json"
+	"runtime"
 	"testing"
+	"time"
 )
 
 func TestOpenWithoutHandshake(t *testing.T) {
@@ -80,5 +81,26 @@ func TestOpenPlainHandshake(t *testing.T) {
 	if got := h.rec.waitOutput(t); !bytes.Equal(got, []byte("hello")) {
 		t.Errorf("output %q", got)
 	}
-	var _ = json.Marshal
+}
+
+// TestSessionGoroutinesExit checks that a closed session leaves no
+// goroutine behind: the event loop, reader, writer and reconnect attempt.
+func TestSessionGoroutinesExit(t *testing.T) {
+	before := runtime.NumGoroutine()
+	h, r := resumeHarness(t)
+	s, a := h.openPlain(SessionTypeStandardStream)
+	a.conn.drop <- &CloseError{Code: 1001, Reason: "going away"}
+	r.waitCall(t) // the attempt now waits in Resume
+	s.Close()
+	waitDone(t, s)
+
+	deadline := time.Now().Add(waitTimeout)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before,
+				buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
