@@ -30,7 +30,7 @@ type e2eClient struct {
 	mu         sync.Mutex
 	out        bytes.Buffer
 	stderr     bytes.Buffer
-	payloads   [][]byte // every Output payload, when keepPayloads is set
+	payloads   [][]byte // every Output payload
 	reconnects int
 	changed    chan struct{} // closed and replaced on every change
 }
@@ -111,9 +111,7 @@ func (c *e2eClient) onOutput(p []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.out.Write(p)
-	if c.payloads != nil {
-		c.payloads = append(c.payloads, p)
-	}
+	c.payloads = append(c.payloads, p)
 	c.notifyLocked()
 }
 

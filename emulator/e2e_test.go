@@ -143,10 +143,7 @@ func TestE2EUTF8SplitAcrossFrames(t *testing.T) {
 	info := newTestSession(t, s, SessionRequest{
 		SessionType: protocol.SessionTypeNonInteractiveCommands,
 		Command:     "printf '%s' '" + text + "'"})
-	c, err := tryOpenClientKeeping(t, s, info)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := openClient(t, s, info)
 	c.waitEnd()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -161,18 +158,6 @@ func TestE2EUTF8SplitAcrossFrames(t *testing.T) {
 			t.Errorf("payload %d has %d bytes, more than %d", i, len(p), maxPayload)
 		}
 	}
-}
-
-// tryOpenClientKeeping opens a client that also records each payload.
-func tryOpenClientKeeping(t *testing.T, s *Server, info SessionInfo) (*e2eClient, error) {
-	keep := func(c *protocol.Config) {}
-	c, err := tryOpenClient(t, s, info, keep)
-	if c != nil {
-		c.mu.Lock()
-		c.payloads = [][]byte{}
-		c.mu.Unlock()
-	}
-	return c, err
 }
 
 func TestE2EExitCodes(t *testing.T) {
