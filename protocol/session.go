@@ -99,11 +99,13 @@ type Config struct {
 
 	// OnOutput receives Output payloads in order; OnStderr receives StdErr
 	// payloads. Both may be nil. They run on the session's goroutine, must
-	// not block, and own the slice they are given.
+	// not block, and own the slice they are given. A callback must not
+	// call the Session's methods, which wait for that goroutine.
 	OnOutput func(p []byte)
 	OnStderr func(p []byte)
 
-	// OnState receives every state change. It must not block.
+	// OnState receives every state change. It must not block or call the
+	// Session's methods.
 	OnState func(StateChange)
 
 	Clock  Clock        // SystemClock when nil
