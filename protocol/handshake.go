@@ -289,6 +289,10 @@ func (s *Session) acceptNoHandshake() bool {
 func (s *Session) becomeOpen() {
 	s.phase = phaseOpen
 	s.handshake = nil
+	if s.openWait != nil {
+		s.openWait.Stop()
+		s.openWait = nil
+	}
 	s.log.Info("session open", "session_type", s.SessionType(), "encrypted", s.enc != nil)
 	close(s.opened)
 	if s.conn != nil {

@@ -340,6 +340,11 @@ func (s *Session) Write(p []byte) (int, error) {
 // are coalesced: at most one Size message is unacknowledged at a time and
 // the latest request wins.
 func (s *Session) Resize(cols, rows int) error {
+	select {
+	case <-s.done:
+		return ErrSessionClosed
+	default:
+	}
 	if cols <= 0 || rows <= 0 || cols > maxTermSize || rows > maxTermSize {
 		return fmt.Errorf("resize to %dx%d: size outside 1..%d", cols, rows, maxTermSize)
 	}

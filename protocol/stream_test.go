@@ -249,7 +249,12 @@ func TestChannelClosed(t *testing.T) {
 	if last := states[len(states)-1]; last.State != StateClosed {
 		t.Errorf("last state %v", last)
 	}
-	for _, call := range []func() error{s.Close, s.Terminate, func() error { return s.Resize(1, 1) }} {
+	calls := []func() error{s.Close, s.Terminate,
+		func() error { return s.Resize(1, 1) },
+		func() error { return s.Resize(0, 0) },
+		func() error { _, err := s.Write(nil); return err },
+	}
+	for _, call := range calls {
 		if err := call(); err != ErrSessionClosed {
 			t.Errorf("call after the end = %v, want ErrSessionClosed", err)
 		}
