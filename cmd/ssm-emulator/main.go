@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -26,16 +27,17 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "ssm-emulator:", err)
 		os.Exit(1)
 	}
 }
 
 // run parses the flags, starts the emulator and waits for a signal or the
-// -exit-after duration.
-func run(args []string) error {
+// -exit-after duration. The ready line goes to stdout, logs to stderr.
+func run(args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("ssm-emulator", flag.ContinueOnError)
+	flags.SetOutput(stderr)
 	listen := flags.String("listen", "127.0.0.1:8080",
 		"loopback `address` to serve on; port 0 picks a free port")
 	www := flags.String("www", "", "`directory` of static files to serve at /")
@@ -61,7 +63,7 @@ func run(args []string) error {
 		}
 	}
 
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *exitAfter > 0 {
@@ -74,7 +76,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("ssm-emulator listening on %s\n", srv.URL())
+	fmt.Fprintf(stdout, "ssm-emulator listening on %s\n", srv.URL())
 
 	<-ctx.Done()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
