@@ -357,7 +357,11 @@ func (s *Session) setPaused(paused bool) {
 func (s *Session) terminate() {
 	if s.SessionType() == SessionTypePort && s.phase == phaseOpen {
 		flag := []byte{0, 0, 0, byte(FlagTerminateSession)}
-		if err := s.queueStream(PayloadFlag, flag); err != nil {
+		err := s.queueStream(PayloadFlag, flag)
+		if err == nil && !s.active() {
+			err = errors.New("the channel is paused or reconnecting")
+		}
+		if err != nil {
 			s.log.Warn("terminate flag not sent", "error", err)
 		}
 	}
