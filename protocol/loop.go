@@ -72,23 +72,36 @@ func (s *Session) initLoopState() {
 // run is the session goroutine: it serves events, commands and timers
 // until the session ends.
 func (s *Session) run() {
-	defer func() {
-		r := recover()
-		if r == nil {
-			return
-		}
-		err := fmt.Errorf("internal error: %v", r)
-		if !s.ended {
-			s.fail(s.phaseStep(), err)
-			return
-		}
-		s.publish(Result{Reason: err.Error(), Err: &StepError{Step: StepClosed, Err: err}})
-	}()
+	defer s.recoverLoop()
 	s.tick = s.clock.NewTimer(ResendInterval)
 	s.openWait = s.clock.NewTimer(OpenTimeout)
 	for !s.ended {
 		s.serveOne()
 	}
+}
+
+// recoverLoop turns a panic of the session goroutine, a callback's
+// included, into the session's error. A second panic while ending the
+// session, in OnState for example, still publishes the result.
+func (s *Session) recoverLoop() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	err := fmt.Errorf("internal error: %v", r)
+	res := Result{Reason: err.Error(), Err: &StepError{Step: s.phaseStep(), Err: err}}
+	defer func() {
+		if recover() != nil {
+			s.closeConn(closeNormal, "client error")
+			s.publish(res)
+		}
+	}()
+	if !s.ended {
+		s.finish(res)
+		return
+	}
+	s.closeConn(closeNormal, "client error")
+	s.publish(res)
 }
 
 func (s *Session) serveOne() {

@@ -191,12 +191,16 @@ type command struct {
 // opening, and OpenTimeout bounds the wait for the agent. Errors are
 // *StepError.
 func Open(ctx context.Context, cfg Config) (_ *Session, err error) {
+	var s *Session
 	defer func() {
 		if r := recover(); r != nil {
+			if s != nil && s.conn != nil && !s.ended {
+				s.closeConn(closeNormal, "client error")
+			}
 			err = &StepError{Step: StepOpen, Err: fmt.Errorf("internal error: %v", r)}
 		}
 	}()
-	s, err := newSession(cfg)
+	s, err = newSession(cfg)
 	if err != nil {
 		return nil, &StepError{Step: StepOpen, Err: err}
 	}

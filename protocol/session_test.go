@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"bytes"
+	"context"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -102,5 +104,49 @@ func TestSessionGoroutinesExit(t *testing.T) {
 				buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestStatePanicEndsSession(t *testing.T) {
+	tests := []struct {
+		name    string
+		panicOn State
+		inOpen  bool
+	}{
+		{"while connecting", StateConnecting, true},
+		{"while opening", StateOpen, false},
+		{"while closing", StateClosed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.cfg.OnState = func(sc StateChange) {
+				if sc.State == tt.panicOn {
+					panic("state callback failed")
+				}
+			}
+			if tt.inOpen {
+				_, err := Open(context.Background(), h.cfg)
+				if err == nil || !strings.Contains(err.Error(), "state callback failed") {
+					t.Errorf("Open error %v, want the panic", err)
+				}
+				return
+			}
+			a := h.start()
+			a.send(PayloadOutput, []byte("$ "))
+			r := h.openResult()
+			s := r.s
+			if r.err != nil {
+				if !strings.Contains(r.err.Error(), "state callback failed") {
+					t.Errorf("Open error %v, want the panic", r.err)
+				}
+				return
+			}
+			s.Close()
+			res := waitDone(t, s)
+			if res.Err == nil && !res.Clean {
+				t.Errorf("result %+v", res)
+			}
+		})
 	}
 }
