@@ -30,7 +30,9 @@ type Transport interface {
 	Close(code int, reason string) error
 }
 
-// Dialer opens a Transport to a StreamUrl.
+// Dialer opens a Transport to a StreamUrl. The context bounds the dial
+// only: the session cancels it once the dial returns, and the Transport
+// must stay open until its Close.
 type Dialer func(ctx context.Context, url string) (Transport, error)
 
 // CloseError reports the close frame that ended a connection.
