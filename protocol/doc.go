@@ -1,7 +1,7 @@
 // Package protocol is a client of the AWS Session Manager data channel:
 // the WebSocket that carries a shell, command or port session between a
-// client and the SSM agent. It knows nothing of browsers: a Transport
-// moves frames, so the same engine runs natively (DialWebSocket) and in
+// client and the SSM agent. It has no browser code, because a Transport
+// moves the frames: the same engine runs natively (DialWebSocket) and in
 // js/wasm with a browser WebSocket.
 //
 // Open dials the StreamUrl of StartSession, sends the open message,

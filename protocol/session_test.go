@@ -69,6 +69,7 @@ func TestOpenPlainHandshake(t *testing.T) {
 		t.Errorf("response = %s\nwant %s", resp.Payload, want)
 	}
 	a.ack(resp)
+
 	a.sendJSON(PayloadHandshakeComplete, HandshakeComplete{CustomerMessage: "welcome"})
 	a.nextAck()
 	s := h.opened()
@@ -78,6 +79,7 @@ func TestOpenPlainHandshake(t *testing.T) {
 	if s.Encrypted() {
 		t.Error("Encrypted() = true for a plaintext session")
 	}
+
 	a.send(PayloadOutput, []byte("hello"))
 	a.nextAck()
 	if got := h.rec.waitOutput(t); !bytes.Equal(got, []byte("hello")) {
