@@ -217,8 +217,14 @@ func (a *agent) flushReorder() {
 	}
 }
 
-// applyFault carries out a fault action after a transmission.
+// applyFault carries out a fault action after a transmission. A socket drop
+// aimed at a connection that is already gone is given back to the fault, so
+// that every counted drop closes a live socket.
 func (a *agent) applyFault(conn *wsConn, act faultAction) {
+	if act.kind == FaultDropSocket && !a.isCurrent(conn) {
+		a.faults.refundDrop()
+		return
+	}
 	a.log.Info("fault applied", "fault", act.kind, "connection", connID(conn))
 	switch act.kind {
 	case FaultCloseSocket, FaultDropSocket:
@@ -228,6 +234,13 @@ func (a *agent) applyFault(conn *wsConn, act faultAction) {
 	case FaultPause:
 		a.pause(conn, act.duration)
 	}
+}
+
+// isCurrent reports whether c is the attached connection.
+func (a *agent) isCurrent(c *wsConn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return c != nil && a.conn == c
 }
 
 func connID(c *wsConn) int {

@@ -130,7 +130,7 @@ func TestE2EPeriodicClose(t *testing.T) {
 func TestE2EReconnectHundredDrops(t *testing.T) {
 	s := startServer(t)
 	info := newTestSession(t, s, SessionRequest{KMS: true,
-		Faults: []Fault{{Kind: FaultDropSocket, At: DropAtRandom, Count: 100, Every: 12, Seed: 42}}})
+		Faults: []Fault{{Kind: FaultDropSocket, At: DropAtRandom, Count: 100, Every: 10, Seed: 42}}})
 	c := openClient(t, s, info)
 	exchange{pasteSize: 512 << 10, lines: 100000, seed: 11}.run(t, c)
 	c.mu.Lock()

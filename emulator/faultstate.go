@@ -169,6 +169,15 @@ func (s *faultState) dropOnSend(f *activeFault, payloadType protocol.PayloadType
 	return false
 }
 
+// refundDrop gives one firing back to the drop-socket fault.
+func (s *faultState) refundDrop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.find(FaultDropSocket); f != nil {
+		f.remaining++
+	}
+}
+
 // fire consumes one firing when ok is true.
 func (f *activeFault) fire(ok bool) bool {
 	if ok {
