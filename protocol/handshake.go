@@ -285,7 +285,7 @@ func (s *Session) acceptNoHandshake() bool {
 }
 
 // becomeOpen makes the session ready: it reports the handshake result,
-// releases Open, and sends the initial size and any queued input.
+// releases Open, and sends the initial size.
 func (s *Session) becomeOpen() {
 	s.phase = phaseOpen
 	s.handshake = nil
@@ -302,7 +302,6 @@ func (s *Session) becomeOpen() {
 		s.requestSize(s.cfg.Cols, s.cfg.Rows)
 	}
 	s.flushSize()
-	s.flushPending()
 	s.drain()
 }
 

@@ -56,7 +56,6 @@ type loopState struct {
 	enc       *Encrypter
 	handshake *handshakeState
 	size      sizeState
-	pending   [][]byte // input written before the session is open
 	exitCode  *int
 	recon     *reconnect
 }

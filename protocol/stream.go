@@ -11,10 +11,6 @@ const (
 	MaxPayloadSize = 1024
 
 	maxTermSize = 65535
-
-	// pendingCapacity bounds input written before the session is open,
-	// in payloads.
-	pendingCapacity = OutgoingCapacity
 )
 
 // sizeState coalesces terminal size requests: at most one Size message is
@@ -96,11 +92,9 @@ func (s *Session) queueInput(p []byte) error {
 			"of %d payloads of %d bytes; split it", len(p), OutgoingCapacity, MaxPayloadSize)
 	}
 	if s.phase != phaseOpen {
-		if len(s.pending)+len(chunks) > pendingCapacity {
-			return ErrBufferFull
-		}
-		s.pending = append(s.pending, chunks...)
-		return nil
+		// Unreachable through the API: Open returns the session only
+		// once it is open, and the agent drops input sent earlier.
+		return fmt.Errorf("write %d bytes: session not open", len(p))
 	}
 	if len(chunks) > s.out.room() {
 		return ErrBufferFull
@@ -121,18 +115,6 @@ func splitPayload(p []byte) [][]byte {
 		p = p[n:]
 	}
 	return chunks
-}
-
-// flushPending queues the input written before the session opened.
-func (s *Session) flushPending() {
-	pending := s.pending
-	s.pending = nil
-	for i, c := range pending {
-		if err := s.queueStream(PayloadOutput, c); err != nil {
-			s.log.Warn("input dropped at open", "payloads", len(pending)-i, "error", err)
-			return
-		}
-	}
 }
 
 // requestSize records the latest requested terminal size and sends it when
