@@ -87,7 +87,7 @@ build_emulator() {
 start_emulator() {
 	local out=$BIN/emulator.out
 	: >"$out"
-	"$BIN/ssm-emulator" "$@" >"$out" &
+	"$BIN/ssm-emulator" "$@" >"$out" 2>"${EMULATOR_LOG:-/dev/stderr}" &
 	EMULATOR_PID=$!
 	EMULATOR_URL=
 	for _ in $(seq 1 100); do
@@ -197,10 +197,13 @@ run_tests() {
 	run_step "go test (native)" go test -v -count=1 $native
 	run_step "typings: tsc --noEmit" npm --prefix "$WWW" run --silent typecheck
 
-	start_emulator -listen 127.0.0.1:0 -exit-after 20m
-	log "emulator for the wasm tests: $EMULATOR_URL"
+	EMULATOR_LOG=$BIN/emulator.log start_emulator -listen 127.0.0.1:0 \
+		-exit-after 20m -www "$DIST" -log-level warn
+	log "emulator for the wasm tests: $EMULATOR_URL (log: .bin/emulator.log)"
 	run_step "go test (js/wasm in headless Chromium)" wasm_env \
 		GOOS=js GOARCH=wasm go test -v -count=1 -timeout 15m . ./jsbridge/...
+	run_step "go test (js/wasm without the AWS SDK)" wasm_env \
+		GOOS=js GOARCH=wasm go test -v -count=1 -tags ssm_nosdk -run NoSDK ./jsbridge/
 	stop_emulator
 
 	run_step "go test (end to end, demo page)" env PATH="$BIN:$PATH" \

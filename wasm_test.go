@@ -961,3 +961,59 @@ func checkTypeError(t *testing.T, v js.Value, want string) {
 		t.Errorf("TypeError message %q does not contain %q", msg, want)
 	}
 }
+
+// TestModuleWrapsSessions loads ssm.js from the emulator, which serves
+// dist/ in ./build.sh test, and drives a session through its objects.
+func TestModuleWrapsSessions(t *testing.T) {
+	base := emulatorURL(t)
+	importModule := js.Global().Get("Function").New("url", "return import(url)")
+	module, reason := await(t, importModule.Invoke(base+"/ssm.js"))
+	if !reason.IsUndefined() {
+		t.Skipf("the emulator does not serve ssm.js (start it with -www dist): %s",
+			errorText(reason))
+	}
+	client, reason := await(t, module.Call("load"))
+	if !reason.IsUndefined() {
+		t.Fatalf("load rejected: %s", errorText(reason))
+	}
+
+	info := newEmulatorSession(t, sessionRequest{
+		SessionType: "NonInteractiveCommands", Command: "echo wrapped; exit 4"})
+	sess, reason := await(t, client.Call("startSession",
+		js.ValueOf(options(t, info, kmsNone, false))))
+	if !reason.IsUndefined() {
+		t.Fatalf("startSession rejected: %s", errorText(reason))
+	}
+	if got := sess.Get("sessionId").String(); got != info.SessionID {
+		t.Errorf("session.sessionId = %q, want %q", got, info.SessionID)
+	}
+
+	var out []byte
+	onData := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		p := make([]byte, a[0].Get("length").Int())
+		js.CopyBytesToGo(p, a[0])
+		out = append(out, p...)
+		return nil
+	})
+	sub := sess.Call("onData", onData)
+
+	catch := js.Global().Get("Function").New("s",
+		"try { s.sendText(5); return null } catch (e) { return e }")
+	checkTypeError(t, catch.Invoke(sess), "data must be a string or Uint8Array")
+
+	r, reason := await(t, sess.Get("closed"))
+	if !reason.IsUndefined() {
+		t.Fatalf("session.closed rejected: %s", errorText(reason))
+	}
+	if code := r.Get("exitCode"); code.IsNull() || code.Int() != 4 {
+		t.Errorf("closed.exitCode = %s, want 4", errorText(code))
+	}
+	if string(out) != "wrapped\n" {
+		t.Errorf("onData got %d bytes, want the 8 bytes of output", len(out))
+	}
+	if got := sess.Get("state").String(); got != "closed" {
+		t.Errorf("session.state = %q after closed, want closed", got)
+	}
+	sub.Call("dispose")
+	sub.Call("dispose") // a second dispose does nothing
+}

@@ -40,9 +40,6 @@ document.getElementById("manual-form").addEventListener("submit", (event) => {
   event.preventDefault();
   openManualTerminal(new FormData(event.target));
 });
-if (params.get("autoconnect") !== "0") {
-  openEmulatorTerminal();
-}
 
 function setText(id, text) {
   document.getElementById(id).textContent = text;
@@ -141,6 +138,7 @@ class TerminalPanel {
   constructor(title) {
     this.session = null;
     this.state = "connecting";
+    this.states = []; // every state change, for tests
     this.result = null;
 
     this.element = document.createElement("section");
@@ -224,6 +222,7 @@ class TerminalPanel {
 
   onState({ state, attempt, reason }) {
     this.state = state;
+    this.states.push(state);
     let text = state;
     if (state === "reconnecting") {
       text = `reconnecting (attempt ${attempt})${reason ? `: ${reason}` : ""}`;
@@ -289,4 +288,7 @@ function binaryString(text) {
   return bytes;
 }
 
+if (params.get("autoconnect") !== "0") {
+  openEmulatorTerminal();
+}
 window.ssmDemo.ready = true;
