@@ -108,7 +108,7 @@ func (s *Session) serveOne() {
 	case ev := <-s.events:
 		s.handleEvent(ev)
 	case c := <-s.cmds:
-		c.reply <- c.fn()
+		s.runCommand(c)
 	case <-s.tick.C():
 		s.onTick()
 		if !s.ended {
@@ -121,6 +121,14 @@ func (s *Session) serveOne() {
 	case <-timerC(s.openWait):
 		s.openTimedOut()
 	}
+}
+
+// runCommand runs a method's request and always replies, with
+// ErrSessionClosed when the request panics.
+func (s *Session) runCommand(c command) {
+	err := ErrSessionClosed
+	defer func() { c.reply <- err }()
+	err = c.fn()
 }
 
 // openTimedOut fails a session that is still not open OpenTimeout after
@@ -201,11 +209,12 @@ func (s *Session) finish(res Result) {
 	res.ExitCode = s.exitCode
 	s.logEnd(res)
 
-	s.publish(res)
+	defer s.publish(res)
 	s.setState(StateChange{State: StateClosed, Reason: res.Reason})
 }
 
-// publish stores res and closes Done, once.
+// publish stores res and closes Done, once. It runs after OnState has
+// seen StateClosed, so a caller woken by Done has every state change.
 func (s *Session) publish(res Result) {
 	s.doneOnce.Do(func() {
 		s.mu.Lock()
@@ -221,7 +230,7 @@ func (s *Session) finishBeforeLoop(err *StepError) {
 	s.ended = true
 	res := Result{Reason: err.Err.Error(), Err: err}
 	s.logEnd(res)
-	s.publish(res)
+	defer s.publish(res)
 	s.setState(StateChange{State: StateClosed, Reason: res.Reason})
 }
 

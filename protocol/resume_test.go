@@ -234,6 +234,7 @@ func TestReconnectDuringOpen(t *testing.T) {
 	a.nextAck()
 	resp := a.nextFrame()
 	a.conn.drop <- errors.New("connection reset")
+	h.rec.waitState(t, StateReconnecting)
 	r.waitCall(t)
 	r.answers <- resumeAnswer{res: ResumeResult{TokenValue: "token-2"}}
 	b := h.dialer.accept(t)

@@ -312,17 +312,7 @@ func (s *Session) call(fn func() error) error {
 	case <-s.done:
 		return ErrSessionClosed
 	}
-	select {
-	case err := <-c.reply:
-		return err
-	case <-s.done:
-	}
-	select {
-	case err := <-c.reply:
-		return err
-	default:
-		return ErrSessionClosed
-	}
+	return <-c.reply // runCommand always replies
 }
 
 // Write sends p as input, split into payloads of at most 1024 bytes. It
