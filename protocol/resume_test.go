@@ -221,6 +221,9 @@ func TestReconnectBacksOff(t *testing.T) {
 	if delays[0] < 100*time.Millisecond || delays[0] >= 200*time.Millisecond {
 		t.Errorf("first delay %s, want [100ms, 200ms)", delays[0])
 	}
+	if n := r.waitCall(t); n != 7 {
+		t.Fatalf("Resume call %d, want 7", n)
+	}
 	states := h.rec.stateList()
 	if last := states[len(states)-1]; last.State != StateReconnecting || last.Attempt != 7 {
 		t.Errorf("last state %+v, want reconnecting attempt 7", last)
