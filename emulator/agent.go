@@ -221,7 +221,7 @@ func (a *agent) flushReorder() {
 // aimed at a connection that is already gone is given back to the fault, so
 // that every counted drop closes a live socket.
 func (a *agent) applyFault(conn *wsConn, act faultAction) {
-	if act.kind == FaultDropSocket && !a.isCurrent(conn) {
+	if act.kind == FaultDropSocket && !a.claimDrop(conn) {
 		a.faults.refundDrop()
 		return
 	}
@@ -236,11 +236,12 @@ func (a *agent) applyFault(conn *wsConn, act faultAction) {
 	}
 }
 
-// isCurrent reports whether c is the attached connection.
-func (a *agent) isCurrent(c *wsConn) bool {
+// claimDrop reports whether c is the attached connection and no other
+// drop-socket firing has closed it yet, and marks it dropped.
+func (a *agent) claimDrop(c *wsConn) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return c != nil && a.conn == c
+	return c != nil && a.conn == c && c.dropped.CompareAndSwap(false, true)
 }
 
 func connID(c *wsConn) int {
@@ -354,7 +355,7 @@ func (a *agent) attach(c *wsConn) {
 	}
 }
 
-// detach forgets c if it is still the session's connection.
+// detach clears the session's connection if it is still c.
 func (a *agent) detach(c *wsConn) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

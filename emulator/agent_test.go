@@ -162,8 +162,8 @@ func TestDataChannelRejectsBadOpen(t *testing.T) {
 	}
 }
 
-// openAndWaitClose sends one first frame and returns the close code and
-// reason the server answers with.
+// openAndWaitClose sends one first frame and returns the code and reason of
+// the server's close frame.
 func openAndWaitClose(t *testing.T, url string, kind websocket.MessageType,
 	frame string) (websocket.StatusCode, string) {
 	t.Helper()

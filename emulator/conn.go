@@ -4,6 +4,7 @@ package emulator
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -17,6 +18,8 @@ type wsConn struct {
 	c   *websocket.Conn
 	ctx context.Context
 	id  int // attachment number within the session, from 1
+
+	dropped atomic.Bool // a drop-socket fault has closed it
 }
 
 // write sends one binary frame. A failed write closes the connection, so

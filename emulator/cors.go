@@ -46,8 +46,8 @@ func hostAllowed(r *http.Request) bool {
 	return isLoopbackHost(host)
 }
 
-// withCORS rejects requests from foreign hosts and origins and adds the CORS
-// headers a loopback page needs, answering preflight requests itself.
+// withCORS rejects requests from foreign hosts and origins, adds the CORS
+// headers a loopback page needs and responds to preflight requests itself.
 func withCORS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
@@ -70,8 +70,8 @@ func withCORS(next http.Handler) http.Handler {
 	})
 }
 
-// writePreflight answers a CORS preflight request, echoing the requested
-// headers.
+// writePreflight responds to a CORS preflight request, echoing the
+// requested headers.
 func writePreflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")

@@ -18,7 +18,7 @@ const (
 	maxFrameSize = 1 << 20
 )
 
-// openError is why an OpenDataChannelInput was rejected; it is the close
+// openError is the reason an OpenDataChannelInput was rejected, sent as the
 // reason of the 1003 close.
 type openError string
 

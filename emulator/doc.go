@@ -3,12 +3,12 @@
 //
 // One loopback HTTP server issues sessions (POST /v1/sessions), resumes and
 // terminates them, and serves the WebSocket data channel at
-// /v1/data-channel/<SessionId>?role=publish_subscribe. Behind each session
-// sits an independent implementation of the agent's side of the protocol:
+// /v1/data-channel/<SessionId>?role=publish_subscribe. Each session runs an
+// independent implementation of the agent's side of the protocol. It covers
 // the handshake, KMS encryption with an embedded local KMS, acknowledgements,
-// a reorder buffer, retransmission of the oldest unacknowledged message, and
-// a real shell in a pseudo-terminal, a command, a loopback echo for Port
-// sessions, or a benchmark source. Faults (reordering, drops, corrupt
+// a reorder buffer and retransmission of the oldest unacknowledged message.
+// Behind it runs a real shell in a pseudo-terminal, a command, a loopback
+// echo for Port sessions, or a benchmark source. Faults (reordering, drops, corrupt
 // digests, dropped sockets and more) can be injected per session.
 //
 // The package needs a Unix-like system (a shell, pseudo-terminals) and does

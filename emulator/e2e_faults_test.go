@@ -133,12 +133,22 @@ func TestE2EReconnectHundredDrops(t *testing.T) {
 		Faults: []Fault{{Kind: FaultDropSocket, At: DropAtRandom, Count: 100, Every: 10, Seed: 42}}})
 	c := openClient(t, s, info)
 	exchange{pasteSize: 512 << 10, lines: 100000, seed: 11}.run(t, c)
-	c.mu.Lock()
-	reconnects := c.reconnects
-	c.mu.Unlock()
-	if reconnects < 100 {
-		t.Errorf("%d reconnects, want 100", reconnects)
+
+	// Keep output flowing until all 100 drops have fired.
+	for round := 0; dropsLeft(s.session(info.SessionID)) > 0; round++ {
+		marker := fmt.Sprintf("more-%d", round)
+		c.write([]byte(fmt.Sprintf("seq 1 5000; echo mo''re-%d\r", round)))
+		c.waitOutput(marker)
 	}
+	c.waitFor("100 reconnects", func() bool { return c.reconnects >= 100 })
+}
+
+// dropsLeft returns how many drops the session's drop-socket fault has
+// still to fire.
+func dropsLeft(a *agent) int {
+	a.faults.mu.Lock()
+	defer a.faults.mu.Unlock()
+	return a.faults.find(FaultDropSocket).remaining
 }
 
 func TestE2EDropDuringHandshake(t *testing.T) {
@@ -150,6 +160,8 @@ func TestE2EDropDuringHandshake(t *testing.T) {
 			c := openClient(t, s, info)
 			c.write([]byte("echo after-drop-$((6*7))\r"))
 			c.waitOutput("after-drop-42")
+			c.mu.Lock()
+			defer c.mu.Unlock()
 			if c.reconnects < 2 {
 				t.Errorf("%d reconnects, want 2", c.reconnects)
 			}

@@ -85,8 +85,8 @@ func TestE2EResize(t *testing.T) {
 	if err := c.sess.Resize(132, 43); err != nil {
 		t.Fatal(err)
 	}
-	// The Size message is sequenced before the next input, so the shell
-	// sees the new size when it runs the command.
+	// The Size message is sequenced before the next input, so the pty has
+	// the new size when the shell runs the command.
 	c.write([]byte("stty size; echo re''size-done\r"))
 	c.waitOutput("resize-done")
 	if !bytes.Contains(c.output(), []byte("43 132")) {

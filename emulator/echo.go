@@ -8,9 +8,9 @@ import (
 	"github.com/ssmwasm/ssm.wasm/protocol"
 )
 
-// echoPlugin stands in for a Port session's destination: it sends every
-// client Output payload back unchanged, and ends the session on the
-// TerminateSession flag.
+// echoPlugin replaces a Port session's destination. It sends every client
+// Output payload back unchanged and ends the session on the TerminateSession
+// flag.
 type echoPlugin struct {
 	a         *agent
 	queue     chan []byte

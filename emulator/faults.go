@@ -56,7 +56,7 @@ type Fault struct {
 	DurationMs int `json:"durationMs,omitempty"`
 	// Reason is the channel_closed Output of channel-closed.
 	Reason string `json:"reason,omitempty"`
-	// At is where drop-socket fires (default random).
+	// At is the point at which drop-socket fires (default random).
 	At string `json:"at,omitempty"`
 	// Count is how many times drop-socket fires (default 1).
 	Count int `json:"count,omitempty"`

@@ -10,7 +10,7 @@ import (
 	"github.com/ssmwasm/ssm.wasm/protocol"
 )
 
-// faultAction is something a fault asks the agent to do besides sending
+// faultAction is a step a fault requests from the agent besides sending
 // frames.
 type faultAction struct {
 	kind     string // FaultPause, FaultCloseSocket, FaultChannelClosed or FaultDropSocket
@@ -112,7 +112,7 @@ func (s *faultState) transform(frame []byte) [][]byte {
 	return [][]byte{frame}
 }
 
-// digestOffset is where PayloadDigest starts in a message frame.
+// digestOffset is the offset of PayloadDigest in a message frame.
 const digestOffset = 80
 
 // takePending returns the held frames in a shuffled order and clears them.
@@ -186,7 +186,7 @@ func (f *activeFault) fire(ok bool) bool {
 	return ok
 }
 
-// inputVerdict is what the faults decide about an incoming client stream
+// inputVerdict is the faults' decision about an incoming client stream
 // message.
 type inputVerdict int
 

@@ -46,7 +46,12 @@ func (a *agent) handleInput(c *wsConn, m *protocol.Message) {
 			a.mu.Unlock()
 			return
 		case inputDrop:
+			claimed := a.conn == c && c.dropped.CompareAndSwap(false, true)
 			a.mu.Unlock()
+			if !claimed {
+				a.faults.refundDrop()
+				return
+			}
 			a.log.Info("fault applied", "fault", FaultDropSocket, "connection", c.id,
 				"payloadType", m.PayloadType)
 			c.abort()

@@ -149,7 +149,7 @@ func (k *localKMS) createKey(ctx context.Context) (string, error) {
 // call through a package logger that cannot be silenced.
 func (k *localKMS) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" || r.Method != http.MethodPost {
-		http.Error(w, "not found: the local KMS answers POST / only", http.StatusNotFound)
+		http.Error(w, "not found: the local KMS serves POST / only", http.StatusNotFound)
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")

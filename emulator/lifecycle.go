@@ -15,7 +15,7 @@ import (
 // never comes back.
 const drainLimit = 2 * time.Minute
 
-// plugin is what runs behind a session after the handshake: a shell, a
+// plugin is the program behind a session after the handshake: a shell, a
 // command, an echo or a benchmark source.
 type plugin interface {
 	// accept takes one in-order client payload. It is called with the

@@ -186,7 +186,8 @@ func (p *rawPeer) readUntil(want string) string {
 	return p.output.String()
 }
 
-// handshake answers the agent's handshake, with the KMS key when asked.
+// handshake responds to the agent's handshake, generating a KMS data key
+// when the agent requests encryption.
 func (p *rawPeer) handshake(info SessionInfo) *protocol.HandshakeComplete {
 	p.t.Helper()
 	req := p.nextStream()

@@ -81,8 +81,8 @@ func (r SessionRequest) normalize() (SessionRequest, error) {
 	return r, nil
 }
 
-// SessionInfo is what a new session returns: the StartSession output plus
-// the target and the local KMS details.
+// SessionInfo is the description of a new session: the StartSession output
+// plus the target and the local KMS details.
 type SessionInfo struct {
 	SessionID  string  `json:"SessionId"`
 	StreamURL  string  `json:"StreamUrl"`

@@ -75,8 +75,8 @@ func newSourcePlugin(a *agent, spec Source) *sourcePlugin {
 func (p *sourcePlugin) accept(protocol.PayloadType, []byte) error { return nil }
 
 // run sends the messages. In window mode every ack received, whatever
-// message it names, frees one slot, so a client that answers each message
-// with one fixed ack keeps the window moving.
+// message it names, frees one slot, so a client that acknowledges each
+// message with one fixed ack keeps the window moving.
 func (p *sourcePlugin) run() {
 	base := p.a.ackCount()
 	for i := 0; i < p.spec.Count; i++ {
