@@ -298,6 +298,8 @@ func (a *agent) resendLoop() {
 		select {
 		case <-a.ctx.Done():
 			return
+		case <-a.done:
+			return
 		case <-ticker.C:
 		}
 		a.resendHead()

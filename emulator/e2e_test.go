@@ -197,3 +197,39 @@ func TestE2EExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestE2EInteractiveCommand(t *testing.T) {
+	s := startServer(t)
+	info := newTestSession(t, s, SessionRequest{SessionType: protocol.SessionTypeInteractiveCommands,
+		Command: "echo asking-$((6*7)); read line; echo got-$line; exit 4"})
+	c := openClient(t, s, info)
+	c.waitOutput("asking-42")
+	c.write([]byte("abc\r"))
+	res := c.waitEnd()
+	if !bytes.Contains(c.output(), []byte("got-abc")) {
+		t.Errorf("the command did not read the input line")
+	}
+	if !res.Clean {
+		t.Errorf("session ended uncleanly: %v", res.Err)
+	}
+	if res.ExitCode != nil {
+		t.Errorf("an InteractiveCommands session reported exit code %d", *res.ExitCode)
+	}
+}
+
+func TestE2ENonInteractiveInterrupt(t *testing.T) {
+	s := startServer(t)
+	info := newTestSession(t, s, SessionRequest{
+		SessionType: protocol.SessionTypeNonInteractiveCommands,
+		Command:     "trap 'echo caught; exit 5' INT; echo waiting; while :; do sleep 0.05; done"})
+	c := openClient(t, s, info)
+	c.waitOutput("waiting")
+	c.write([]byte{0x03})
+	res := c.waitEnd()
+	if res.ExitCode == nil || *res.ExitCode != 5 {
+		t.Fatalf("exit code %v, want 5 from the INT trap", res.ExitCode)
+	}
+	if !bytes.Contains(c.output(), []byte("caught")) {
+		t.Errorf("the INT trap did not run")
+	}
+}

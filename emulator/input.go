@@ -37,6 +37,10 @@ func (a *agent) handleFrame(c *wsConn, frame []byte) {
 // ahead, and acknowledge it again when it is a duplicate.
 func (a *agent) handleInput(c *wsConn, m *protocol.Message) {
 	a.mu.Lock()
+	if a.ended {
+		a.mu.Unlock()
+		return
+	}
 	seq := m.SequenceNumber
 	_, buffered := a.incoming[seq]
 	duplicate := seq < a.expected || buffered

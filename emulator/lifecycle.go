@@ -119,6 +119,7 @@ func (a *agent) finish(reason string, drain bool) {
 	a.mu.Lock()
 	a.ended = true
 	a.closedFrame = frame
+	a.outgoing, a.incoming = nil, nil // nothing is retransmitted after the end
 	conn := a.conn
 	a.cond.Broadcast()
 	a.mu.Unlock()
