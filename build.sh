@@ -52,15 +52,29 @@ build_wasm() {
 	local tags=${SSM_BUILD_TAGS:-}
 	log "building dist/ssm.wasm${tags:+ (tags: $tags)}"
 	GOOS=js GOARCH=wasm go build -trimpath -ldflags="-s -w" ${tags:+-tags "$tags"} \
-		-o "$DIST/ssm.wasm" ./wasm
-	gzip -9 -k -f -n "$DIST/ssm.wasm"
-	brotli -f -q 11 -o "$DIST/ssm.wasm.br" "$DIST/ssm.wasm"
+		-o "$DIST/ssm.wasm.new" ./wasm
+	# go build rewrites its output every time; keep the old file and its
+	# time when nothing changed, so the compressed files stay valid.
+	if cmp -s "$DIST/ssm.wasm.new" "$DIST/ssm.wasm"; then
+		rm "$DIST/ssm.wasm.new"
+	else
+		mv "$DIST/ssm.wasm.new" "$DIST/ssm.wasm"
+	fi
+	# Compressing takes longer than an unchanged build: skip it when the
+	# compressed files are newer than ssm.wasm.
+	if [[ ! $DIST/ssm.wasm.br -nt $DIST/ssm.wasm || ! $DIST/ssm.wasm.gz -nt $DIST/ssm.wasm ]]; then
+		gzip -9 -k -f -n "$DIST/ssm.wasm"
+		brotli -f -q 11 -o "$DIST/ssm.wasm.br" "$DIST/ssm.wasm"
+		touch "$DIST/ssm.wasm.gz" "$DIST/ssm.wasm.br" # both copy the input's time
+	fi
 }
 
 copy_web_files() {
 	cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$DIST/wasm_exec.js"
 	cp "$WWW"/ssm.js "$WWW"/ssm.d.ts "$WWW"/index.html "$WWW"/demo.js \
 		"$WWW"/demo.css "$DIST/"
+	# www/ is the npm package; these two make it complete for npm pack.
+	cp "$DIST/ssm.wasm" "$DIST/wasm_exec.js" "$WWW/"
 	mkdir -p "$DIST/xterm"
 	cp "$WWW"/node_modules/@xterm/xterm/lib/xterm.mjs \
 		"$WWW"/node_modules/@xterm/xterm/css/xterm.css \
@@ -170,6 +184,7 @@ run_step() {
 	if ((rc != 0)); then
 		log "FAILED: $name"
 	fi
+	STEP_RC=$rc
 }
 
 # wasm_env runs a command with a small explicit environment, because
@@ -202,6 +217,10 @@ run_tests() {
 	log "emulator for the wasm tests: $EMULATOR_URL (log: .bin/emulator.log)"
 	run_step "go test (js/wasm in headless Chromium)" wasm_env \
 		GOOS=js GOARCH=wasm go test -v -count=1 -timeout 15m . ./jsbridge/...
+	if ((STEP_RC != 0)); then
+		log "last lines of the emulator's log:"
+		tail -n 40 "$BIN/emulator.log" >&2
+	fi
 	run_step "go test (js/wasm without the AWS SDK)" wasm_env \
 		GOOS=js GOARCH=wasm go test -v -count=1 -tags ssm_nosdk -run NoSDK ./jsbridge/
 	stop_emulator

@@ -30,8 +30,8 @@ import (
 	"github.com/ssmwasm/ssm.wasm/protocol/awskms"
 )
 
-// waitLimit bounds every wait for the emulator; it fails a hung test, it
-// measures nothing.
+// waitLimit bounds every wait for the emulator so that a hung test fails.
+// It measures nothing.
 const waitLimit = 60 * time.Second
 
 var httpClient = &http.Client{}
@@ -429,8 +429,8 @@ func errorText(v js.Value) string {
 	return js.Global().Call("String", v).String()
 }
 
-// evalMarker is a shell command and the text its evaluation prints but its
-// echo does not contain, so a match proves that the command ran.
+// evalCommand prints evalOutput, which its own echo does not contain, so a
+// match proves that the shell ran the command.
 const (
 	evalCommand = "echo ab$((6*7))cd\r"
 	evalOutput  = "ab42cd"
@@ -1016,4 +1016,23 @@ func TestModuleWrapsSessions(t *testing.T) {
 	}
 	sub.Call("dispose")
 	sub.Call("dispose") // a second dispose does nothing
+}
+
+func TestPortSessionEchoesAndTerminates(t *testing.T) {
+	info := newEmulatorSession(t, sessionRequest{SessionType: "Port"})
+	s := start(t, options(t, info, kmsNone, false))
+
+	if got := s.info().Get("sessionType").String(); got != "Port" {
+		t.Errorf("info().sessionType = %q, want Port", got)
+	}
+	data := []byte{0, 1, 2, 0xfe, 0xff, 'p', 'o', 'r', 't'}
+	s.send(toUint8Array(data))
+	s.waitFor("the echoed bytes", func(out []byte) bool {
+		return bytes.Equal(out, data)
+	})
+
+	ssm().Call("terminate", s.handle)
+	if r := s.closed(); !r.clean {
+		t.Errorf("closed: clean = false (reason %q), want true after terminate", r.reason)
+	}
 }

@@ -2,7 +2,7 @@
 
 // Package e2e tests the demo page as a person uses it: the emulator serves
 // dist/ (built by ./build.sh) as ./build.sh serve does, headless Chromium
-// opens the page, keys go into the xterm.js terminal and the answer is read
+// opens the page, keys go into the xterm.js terminal and the result is read
 // back from the terminal. Screenshots go to e2e/artifacts/ (or the
 // directory in SSM_ARTIFACTS) for people to look at.
 package e2e
@@ -26,7 +26,7 @@ import (
 	"github.com/ssmwasm/ssm.wasm/emulator"
 )
 
-// waitLimit bounds each wait for the page; it fails a hung test and
+// waitLimit bounds each wait for the page so that a hung test fails. It
 // measures nothing.
 const waitLimit = 60 * time.Second
 
@@ -151,7 +151,7 @@ func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
 // typeLine focuses the first terminal, inserts text as a keyboard or an
 // input method would, and presses Enter. Typing the text key by key with
 // chromedp's key events doubles each printable character in xterm.js 6 on
-// Chromium 156, because xterm.js sees both the char event and the text
+// Chromium 156, because xterm.js handles both the char event and the text
 // input; Input.insertText produces only the input event.
 func typeLine(t *testing.T, ctx context.Context, text string) {
 	t.Helper()

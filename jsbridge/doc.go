@@ -19,8 +19,8 @@
 // OpenError, HandshakeError, KMSError, ChallengeError or ClosedError, after
 // the step of opening that failed, and with a TypeError for invalid options.
 // Go cannot throw into its JavaScript caller, so the synchronous functions
-// return a TypeError object on invalid arguments and undefined otherwise;
-// the ES module ssm.js throws what they return.
+// return a TypeError object on invalid arguments and undefined otherwise.
+// The ES module ssm.js throws what they return.
 //
 // Output that arrives before the first onData or onStderr subscriber is
 // kept and handed to that subscriber, so nothing is lost between the

@@ -17,8 +17,8 @@ import (
 	"github.com/ssmwasm/ssm.wasm/protocol"
 )
 
-// waitLimit bounds each wait for the emulator; it fails a hung test and
-// measures nothing.
+// waitLimit bounds each wait for the emulator so that a hung test fails.
+// It measures nothing.
 const waitLimit = 30 * time.Second
 
 // newStream creates a plaintext shell session on the emulator named by

@@ -326,7 +326,7 @@ func (s *session) write(p []byte) bool {
 	}
 }
 
-// resize asks the engine for a new terminal size in a goroutine, because
+// resize requests a new terminal size from the engine in a goroutine, because
 // the engine call waits for the session's goroutine, which may be
 // delivering output to the very callback that called resize.
 func (s *session) resize(cols, rows int) js.Value {

@@ -1,7 +1,7 @@
 // Type declarations of ssm.js and of the global namespace globalThis.ssm
 // that ssm.wasm installs.
 
-/** Where load() finds its files. Relative URLs resolve against the page. */
+/** The URLs that load() fetches. Relative URLs resolve against the page. */
 export interface LoadOptions {
   /** URL of ssm.wasm; default: next to ssm.js. */
   wasmUrl?: string | URL;
@@ -93,11 +93,11 @@ export interface StateChange {
   state: SessionState;
   /** The reconnect attempt, from 1, in the "reconnecting" state; else 0. */
   attempt: number;
-  /** Why the socket dropped or why the session closed; may be empty. */
+  /** The cause of the drop or of the close, or an empty string. */
   reason: string;
 }
 
-/** How a session ended. */
+/** The outcome of a session. */
 export interface SessionResult {
   /** The command's exit code, when the agent sent one. */
   exitCode: number | null;
