@@ -76,7 +76,8 @@ type agent struct {
 	plugin        plugin
 	handshakeIn   chan *protocol.Message
 	challenge     []byte
-	challengeOK   chan struct{}
+	challengeOK   chan struct{} // closed when the challenge response matched
+	challengeBad  chan struct{} // closed when a challenge response did not match
 	paused        bool
 	finishing     bool
 	ended         bool
@@ -86,17 +87,18 @@ type agent struct {
 func newAgent(ctx context.Context, id string, req SessionRequest, kms *localKMS,
 	logger *slog.Logger) *agent {
 	a := &agent{
-		id:          id,
-		target:      targetID,
-		req:         req,
-		kms:         kms,
-		log:         logger.With("session", id),
-		faults:      newFaultState(req.Faults),
-		done:        make(chan struct{}),
-		rtt:         newRTTEstimator(),
-		incoming:    make(map[int64]*protocol.Message),
-		handshakeIn: make(chan *protocol.Message, 1),
-		challengeOK: make(chan struct{}),
+		id:           id,
+		target:       targetID,
+		req:          req,
+		kms:          kms,
+		log:          logger.With("session", id),
+		faults:       newFaultState(req.Faults),
+		done:         make(chan struct{}),
+		rtt:          newRTTEstimator(),
+		incoming:     make(map[int64]*protocol.Message),
+		handshakeIn:  make(chan *protocol.Message, 1),
+		challengeOK:  make(chan struct{}),
+		challengeBad: make(chan struct{}),
 	}
 	a.ctx, a.cancel = context.WithCancel(ctx)
 	a.cond = sync.NewCond(&a.mu)

@@ -238,3 +238,23 @@ func TestTerminateSendsChannelClosed(t *testing.T) {
 		t.Errorf("resume after terminate issued a token")
 	}
 }
+
+func TestRawWrongChallengeNotAcked(t *testing.T) {
+	s := startServer(t)
+	info := newTestSession(t, s, SessionRequest{KMS: true})
+	p := dialRaw(t, info.StreamURL, info.TokenValue)
+	p.wrongChallenge = true
+	if hc := p.handshake(info); hc != nil {
+		t.Fatalf("handshake completed with a wrong challenge response")
+	}
+	want := handshakeErrorPrefix + "Timed out waiting for encryption challenge."
+	if got := p.expectChannelClosed(); got != want {
+		t.Errorf("channel_closed Output %q, want %q", got, want)
+	}
+	if !p.acked[0] {
+		t.Errorf("the HandshakeResponse (seq 0) was not acknowledged")
+	}
+	if p.acked[1] {
+		t.Errorf("the wrong EncChallengeResponse (seq 1) was acknowledged")
+	}
+}

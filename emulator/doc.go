@@ -23,6 +23,8 @@
 //     that only the oldest one is retransmitted.
 //   - The closing drain waits up to 2 s for acknowledgements, counting only
 //     time while a client is connected.
+//   - After a wrong encryption challenge response the session fails one
+//     second later, not after the agent's full 15 s timeout.
 //   - A Port session echoes every Output payload back instead of dialling
 //     a destination port.
 package emulator

@@ -23,6 +23,12 @@ func TestE2EShellEchoPlaintext(t *testing.T) {
 	}
 	c.write([]byte("echo plain-$((6*7))\r"))
 	c.waitOutput("plain-42")
+
+	c.write([]byte("exit\r"))
+	res := c.waitEnd()
+	if !res.Clean {
+		t.Errorf("shell exit ended the session uncleanly: %v", res.Err)
+	}
 }
 
 func TestE2EShellEchoKMS(t *testing.T) {

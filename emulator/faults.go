@@ -52,7 +52,8 @@ type Fault struct {
 	// of client input messages still acknowledged (default 5).
 	After int `json:"after,omitempty"`
 	// DurationMs is the pause length (default 500) or how long the agent
-	// waits before a wrong-challenge failure (default 1000).
+	// side waits after the first challenge response, which wrong-challenge
+	// rejects, before it fails (default 1000).
 	DurationMs int `json:"durationMs,omitempty"`
 	// Reason is the channel_closed Output of channel-closed.
 	Reason string `json:"reason,omitempty"`

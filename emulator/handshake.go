@@ -217,20 +217,34 @@ func (a *agent) runChallenge() error {
 	if err := a.send(protocol.PayloadEncChallengeRequest, payload, outgoingCapacity); err != nil {
 		return err
 	}
-	timeout := challengeTimeout
-	if f, ok := a.faults.get(FaultWrongChallenge); ok {
-		timeout = f.duration()
-	}
-	timer := time.NewTimer(timeout)
+	timer := time.NewTimer(challengeTimeout)
 	defer timer.Stop()
-	select {
-	case <-a.challengeOK:
-		return nil
-	case <-timer.C:
-		return &handshakeError{"Timed out waiting for encryption challenge."}
-	case <-a.done:
-		return errSessionEnded
+	bad := a.challengeBad
+	for {
+		select {
+		case <-a.challengeOK:
+			return nil
+		case <-bad:
+			// The agent waits out its full timeout after a wrong response;
+			// the emulator shortens the wait so failing tests end sooner.
+			timer.Reset(a.wrongChallengeWait())
+			bad = nil
+		case <-timer.C:
+			return &handshakeError{"Timed out waiting for encryption challenge."}
+		case <-a.done:
+			return errSessionEnded
+		}
 	}
+}
+
+// wrongChallengeWait returns how long the agent side still waits for a
+// correct challenge response after a wrong one: the wrong-challenge fault's
+// duration, or one second.
+func (a *agent) wrongChallengeWait() time.Duration {
+	if f, ok := a.faults.get(FaultWrongChallenge); ok {
+		return f.duration()
+	}
+	return time.Second
 }
 
 // completeHandshake sends HandshakeComplete; from then on client data goes to

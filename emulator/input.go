@@ -171,24 +171,33 @@ func (a *agent) checkChallengeLocked(payload []byte) bool {
 	}
 	if a.faults.has(FaultWrongChallenge) {
 		a.log.Info("fault applied", "fault", FaultWrongChallenge)
+		closeOnce(a.challengeBad)
 		return false
 	}
 	var resp protocol.EncChallenge
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		a.log.Warn("invalid encryption challenge response", "error", err)
+		closeOnce(a.challengeBad)
 		return false
 	}
 	plain, err := a.cipher.decrypt(resp.Challenge)
 	if err != nil || subtle.ConstantTimeCompare(plain, a.challenge) != 1 {
 		a.log.Warn("encryption challenge does not match")
+		closeOnce(a.challengeBad)
 		return false
 	}
-	select {
-	case <-a.challengeOK:
-	default:
-		close(a.challengeOK)
-	}
+	closeOnce(a.challengeOK)
 	return true
+}
+
+// closeOnce closes ch unless it is already closed. Callers hold the
+// agent's lock, so two calls never race.
+func closeOnce(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
 }
 
 // isTerminateFlag reports whether payload is the TerminateSession flag.

@@ -58,6 +58,9 @@ type rawPeer struct {
 	cipher   *channelCipher  // with the key halves swapped: the client's view
 	output   strings.Builder // every in-order Output payload so far
 	closed   *string         // channel_closed Output, once seen by handshake
+
+	wrongChallenge bool           // answer the encryption challenge with other bytes
+	acked          map[int64]bool // sequence numbers of input the agent acknowledged
 }
 
 // dialRaw opens the data channel and sends the OpenDataChannelInput.
@@ -136,6 +139,7 @@ func (p *rawPeer) nextStream() *protocol.Message {
 			p.t.Fatalf("read: %v", err)
 		}
 		if m.MessageType == protocol.TypeAcknowledge {
+			p.recordAck(m)
 			continue
 		}
 		if m.MessageType != protocol.TypeOutputStreamData {
@@ -146,6 +150,18 @@ func (p *rawPeer) nextStream() *protocol.Message {
 			return m
 		}
 	}
+}
+
+// recordAck notes the sequence number an acknowledge names.
+func (p *rawPeer) recordAck(m *protocol.Message) {
+	var ack protocol.AcknowledgeContent
+	if err := json.Unmarshal(m.Payload, &ack); err != nil {
+		p.t.Fatalf("acknowledge payload: %v", err)
+	}
+	if p.acked == nil {
+		p.acked = make(map[int64]bool)
+	}
+	p.acked[ack.AcknowledgedMessageSequenceNumber] = true
 }
 
 // accept checks the sequence number of an acknowledged agent stream
@@ -273,6 +289,9 @@ func (p *rawPeer) answerChallenge(key []byte) {
 	plain, err := c.decrypt(ch.Challenge)
 	if err != nil {
 		p.t.Fatalf("decrypt challenge: %v", err)
+	}
+	if p.wrongChallenge {
+		plain[0] ^= 1
 	}
 	payload, _ := json.Marshal(protocol.EncChallenge{Challenge: c.encrypt(plain)})
 	p.sendInput(protocol.PayloadEncChallengeResponse, payload)
