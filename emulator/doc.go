@@ -21,8 +21,9 @@
 //     produces no new output. When a client attaches, every unacknowledged
 //     message is sent again once, as the service would relay them; after
 //     that only the oldest one is retransmitted.
-//   - The closing drain waits up to 2 s for acknowledgements, counting only
-//     time while a client is connected.
+//   - The closing drain waits until 2 s pass without a new acknowledgement,
+//     counting only time while a client is connected. The agent waits at
+//     most 2 s in all.
 //   - After a wrong encryption challenge response the session fails one
 //     second later, not after the agent's full 15 s timeout.
 //   - A Port session echoes every Output payload back instead of dialling

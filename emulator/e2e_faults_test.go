@@ -254,3 +254,22 @@ func TestE2EStopAcking(t *testing.T) {
 		t.Errorf("input after stop-acking reached the shell")
 	}
 }
+
+func TestE2EFaultsBeforeCommandExit(t *testing.T) {
+	want, err := exec.Command("seq", "1", "20000").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t)
+	info := newTestSession(t, s, SessionRequest{KMS: true,
+		SessionType: protocol.SessionTypeNonInteractiveCommands, Command: "seq 1 20000",
+		Faults: []Fault{{Kind: FaultDrop}, {Kind: FaultCorruptDigest}}})
+	c := openClient(t, s, info)
+	res := c.waitEnd()
+	if got := c.output(); !bytes.Equal(got, want) {
+		t.Errorf("received %d bytes, want the %d bytes of seq", len(got), len(want))
+	}
+	if res.ExitCode == nil || *res.ExitCode != 0 {
+		t.Errorf("exit code %v, want 0", res.ExitCode)
+	}
+}

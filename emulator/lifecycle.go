@@ -130,18 +130,25 @@ func (a *agent) finish(reason string, drain bool) {
 	conn.closeNormal("")
 }
 
-// drainOutgoing waits up to closeDrainTimeout of connected time for the
-// client to acknowledge every sent message, polling every 10 ms.
+// drainOutgoing waits for the client to acknowledge every sent message,
+// polling every 10 ms. It gives up after closeDrainTimeout of connected time
+// without a new ack. The agent gives up 2 s after it starts, whatever the
+// progress; restarting the wait on each ack keeps retransmissions that
+// faults caused from losing the end of the output.
 func (a *agent) drainOutgoing() {
 	const poll = 10 * time.Millisecond
 	var waited time.Duration
+	acks := int64(-1)
 	deadline := time.Now().Add(drainLimit)
 	for time.Now().Before(deadline) && waited < closeDrainTimeout {
 		a.mu.Lock()
-		empty, connected := len(a.outgoing) == 0, a.conn != nil
+		empty, connected, received := len(a.outgoing) == 0, a.conn != nil, a.acksReceived
 		a.mu.Unlock()
 		if empty {
 			return
+		}
+		if received != acks {
+			acks, waited = received, 0
 		}
 		select {
 		case <-a.ctx.Done():
@@ -152,6 +159,7 @@ func (a *agent) drainOutgoing() {
 			waited += poll
 		}
 	}
+	a.log.Warn("session closing with unacknowledged output", "waited", waited)
 }
 
 // channelClosedFrame builds the service's channel_closed message.
