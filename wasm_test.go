@@ -855,6 +855,30 @@ func TestOutputBeforeSubscribeIsKept(t *testing.T) {
 	}
 }
 
+// TestKeptOutputIsBounded checks that StdErr nobody subscribes to is kept
+// only up to the 1 MiB limit for a late subscriber.
+func TestKeptOutputIsBounded(t *testing.T) {
+	info := newEmulatorSession(t, sessionRequest{SessionType: "NonInteractiveCommands",
+		Command: "head -c 3000000 /dev/zero >&2; echo done"})
+	handle, reason := await(t, ssm().Call("startSession",
+		js.ValueOf(options(t, info, kmsNone, false))))
+	if !reason.IsUndefined() {
+		t.Fatalf("startSession rejected: %s", errorText(reason))
+	}
+	await(t, ssm().Call("closed", handle))
+
+	n := 0
+	fn := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		n += a[0].Get("length").Int()
+		return nil
+	})
+	defer fn.Release()
+	ssm().Call("onStderr", handle, fn)
+	if n == 0 || n > 1<<20 {
+		t.Errorf("late StdErr subscriber got %d bytes, want 1 to %d", n, 1<<20)
+	}
+}
+
 func TestBadArguments(t *testing.T) {
 	info := newEmulatorSession(t, sessionRequest{})
 	valid := options(t, info, kmsNone, false)

@@ -148,21 +148,31 @@ func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
-// typeLine focuses the first terminal, inserts text as a keyboard or an
-// input method would, and presses Enter. Typing the text key by key with
-// chromedp's key events doubles each printable character in xterm.js 6 on
-// Chromium 156, because xterm.js handles both the char event and the text
-// input; Input.insertText produces only the input event.
+// typeLine focuses the first terminal, inserts text as an input method
+// would, and presses Enter. chromedp's KeyEvent sends a char event after
+// each keyDown, and xterm.js 6 on Chromium 156 then handles both and types
+// every character twice; Input.insertText and a bare keyDown of Enter
+// each reach it once.
 func typeLine(t *testing.T, ctx context.Context, text string) {
 	t.Helper()
 	terminalInput := chromedp.CSS(".terminal-panel .xterm-helper-textarea")
+	enter := input.DispatchKeyEventParams{Key: "Enter", Code: "Enter",
+		WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13, Text: "\r"}
 	err := chromedp.Do(ctx,
 		chromedp.Focus(terminalInput),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
+			if err != nil {
+				return err
+			}
+			enter.Type = input.DispatchKeyEventTypeKeyDown
+			if _, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, enter); err != nil {
+				return err
+			}
+			enter.Type, enter.Text = input.DispatchKeyEventTypeKeyUp, ""
+			_, err = cdp.Call(ctx, tg, input.DispatchKeyEvent, enter)
 			return err
-		}),
-		chromedp.KeyEvent("\r"))
+		}))
 	if err != nil {
 		t.Fatalf("type into the terminal: %v", err)
 	}
@@ -230,6 +240,12 @@ func TestDemoShellWithKMS(t *testing.T) {
 	}
 	pollTrue(t, ctx, "a second session to open", `window.ssmDemo.terminals.length === 2 && `+
 		`window.ssmDemo.terminals[1].state === "open"`)
+	closeSecond := chromedp.JSPath(`document.querySelectorAll(".terminal-panel button")[1]`)
+	if err := chromedp.Do(ctx, chromedp.Click(closeSecond)); err != nil {
+		t.Fatalf("click the second terminal's Close button: %v", err)
+	}
+	pollTrue(t, ctx, "the second session to close",
+		`window.ssmDemo.terminals[1].state === "closed"`)
 
 	typeLine(t, ctx, "exit")
 	pollTrue(t, ctx, "the session to close", firstTerminal+`.state === "closed"`)

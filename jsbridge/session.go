@@ -19,6 +19,12 @@ import (
 // buffer piece by piece instead of failing as a whole.
 const maxWriteChunk = 64 << 10
 
+// maxPending is the number of bytes of Output, and separately of StdErr,
+// kept for a first subscriber. A page subscribes right after startSession
+// resolves, so little arrives before; the limit only stops a page that
+// never subscribes to StdErr from keeping all of it.
+const maxPending = 1 << 20
+
 // writeRetry is how long the writer waits before retrying input that the
 // engine's outgoing buffer had no room for.
 const writeRetry = 50 * time.Millisecond
@@ -49,6 +55,8 @@ type session struct {
 	subs     [subKinds]map[int]js.Value
 	nextSub  int
 	pending  [subStderr + 1][][]byte // output before the first subscriber
+	kept     [subStderr + 1]int      // bytes in pending
+	dropped  [subStderr + 1]bool     // pending overflowed
 	input    [][]byte                // page input not yet given to the engine
 	inputSig chan struct{}
 }
@@ -161,9 +169,7 @@ func (s *session) recoverEnd(what string) {
 func (s *session) deliver(kind int, p []byte) {
 	s.mu.Lock()
 	if len(s.subs[kind]) == 0 {
-		if !s.ended {
-			s.pending[kind] = append(s.pending[kind], p)
-		}
+		s.keep(kind, p)
 		s.mu.Unlock()
 		return
 	}
@@ -171,6 +177,22 @@ func (s *session) deliver(kind int, p []byte) {
 	s.mu.Unlock()
 
 	s.callAll(fns, bytesToJS(p))
+}
+
+// keep stores p for the first subscriber of kind, up to maxPending bytes.
+// The caller holds s.mu.
+func (s *session) keep(kind int, p []byte) {
+	if s.kept[kind]+len(p) <= maxPending {
+		s.pending[kind] = append(s.pending[kind], p)
+		s.kept[kind] += len(p)
+		return
+	}
+	if !s.dropped[kind] {
+		s.dropped[kind] = true
+		s.log.Warn("output dropped: nothing subscribed to it",
+			"stream", map[int]string{subData: "output", subStderr: "stderr"}[kind],
+			"limit_bytes", maxPending)
+	}
 }
 
 // changeState reports a state change to the subscribers and to the
@@ -224,6 +246,7 @@ func (s *session) subscribe(kind int, fn js.Value) int {
 	if kind != subState {
 		kept = s.pending[kind]
 		s.pending[kind] = nil
+		s.kept[kind] = 0
 	}
 	s.mu.Unlock()
 

@@ -100,6 +100,9 @@ async function openEmulatorTerminal() {
         },
       };
     }
+    // A shell ends on the agent only through the service's
+    // TerminateSession, which the emulator offers at this path.
+    panel.onClose = () => postJSON(`/v1/sessions/${info.SessionId}/terminate`, {});
     await panel.start(options);
   } catch (err) {
     panel.fail(err);
@@ -137,6 +140,7 @@ async function openManualTerminal(form) {
 class TerminalPanel {
   constructor(title) {
     this.session = null;
+    this.onClose = null; // optional () => Promise, set before start
     this.state = "connecting";
     this.states = []; // every state change, for tests
     this.result = null;
@@ -153,7 +157,7 @@ class TerminalPanel {
     const close = document.createElement("button");
     close.type = "button";
     close.textContent = "Close";
-    close.addEventListener("click", () => this.session?.terminate());
+    close.addEventListener("click", () => this.close());
     heading.append(this.titleElement, this.statusElement, close);
     this.screen = document.createElement("div");
     this.screen.className = "screen";
@@ -192,6 +196,15 @@ class TerminalPanel {
 
     this.result = await this.session.closed;
     this.onClosed(this.result);
+  }
+
+  // close ends the session: through onClose when the page knows the
+  // service's TerminateSession, and by closing the data channel.
+  close() {
+    this.onClose?.().catch((err) => console.warn("terminate request failed:", err));
+    if (this.session && this.session.state !== "closed") {
+      this.session.terminate();
+    }
   }
 
   send(data) {
