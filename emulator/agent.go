@@ -68,7 +68,8 @@ type agent struct {
 	nextSeq       int64
 	outgoing      []*outEntry
 	rtt           rttEstimator
-	acksReceived  int64
+	acksReceived  int64 // every ack, for the window source
+	acksMatched   int64 // acks that removed a message from the outgoing buffer
 	expected      int64
 	incoming      map[int64]*protocol.Message
 	handshakeDone bool
@@ -285,6 +286,7 @@ func (a *agent) handleAck(m *protocol.Message) {
 		if e.seq == ack.AcknowledgedMessageSequenceNumber {
 			a.rtt.update(time.Since(e.lastSent))
 			a.outgoing = append(a.outgoing[:i], a.outgoing[i+1:]...)
+			a.acksMatched++
 			break
 		}
 	}

@@ -258,3 +258,27 @@ func TestRawWrongChallengeNotAcked(t *testing.T) {
 		t.Errorf("the wrong EncChallengeResponse (seq 1) was acknowledged")
 	}
 }
+
+func TestRawDrainEndsDespiteRepeatedAck(t *testing.T) {
+	s := startServer(t)
+	info := newTestSession(t, s, SessionRequest{
+		Source: &Source{Kind: SourceWindow, Count: 20, Size: 10, Window: 4}})
+	p := dialRaw(t, info.StreamURL, info.TokenValue)
+	var fixedAck []byte
+	for {
+		m, err := p.read(10 * time.Second)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if m.MessageType == protocol.TypeChannelClosed {
+			return // the drain gave up although acks kept arriving
+		}
+		if m.MessageType != protocol.TypeOutputStreamData {
+			continue
+		}
+		if fixedAck == nil {
+			fixedAck = newAck(m)
+		}
+		p.c.Write(t.Context(), websocket.MessageBinary, fixedAck)
+	}
+}

@@ -132,7 +132,7 @@ func (a *agent) finish(reason string, drain bool) {
 
 // drainOutgoing waits for the client to acknowledge every sent message,
 // polling every 10 ms. It gives up after closeDrainTimeout of connected time
-// without a new ack. The agent gives up 2 s after it starts, whatever the
+// in which no ack removed a message. The agent gives up 2 s after it starts, whatever the
 // progress; restarting the wait on each ack keeps retransmissions that
 // faults caused from losing the end of the output.
 func (a *agent) drainOutgoing() {
@@ -142,7 +142,7 @@ func (a *agent) drainOutgoing() {
 	deadline := time.Now().Add(drainLimit)
 	for time.Now().Before(deadline) && waited < closeDrainTimeout {
 		a.mu.Lock()
-		empty, connected, received := len(a.outgoing) == 0, a.conn != nil, a.acksReceived
+		empty, connected, received := len(a.outgoing) == 0, a.conn != nil, a.acksMatched
 		a.mu.Unlock()
 		if empty {
 			return
