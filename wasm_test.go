@@ -855,6 +855,41 @@ func TestOutputBeforeSubscribeIsKept(t *testing.T) {
 	}
 }
 
+// TestCallbacksMayCallBack calls the API from inside an onData callback,
+// which runs while the engine delivers output: nothing may wait there.
+func TestCallbacksMayCallBack(t *testing.T) {
+	info := newEmulatorSession(t, sessionRequest{})
+	s := start(t, options(t, info, kmsNone, false))
+
+	makeCallback := js.Global().Get("Function").New("ssm", "h", `
+		let sent = false;
+		return (bytes) => {
+			ssm.info(h);
+			ssm.resize(h, 90, 30);
+			if (!sent) {
+				sent = true;
+				ssm.sendText(h, "echo re$((2+3))entrant\r");
+			}
+		};`)
+	ssm().Call("onData", s.handle, makeCallback.Invoke(ssm(), s.handle))
+	s.send("\r") // a prompt to start the callbacks
+	s.waitOutput("re5entrant")
+}
+
+func TestThrowingSubscriberKeepsSession(t *testing.T) {
+	info := newEmulatorSession(t, sessionRequest{})
+	s := start(t, options(t, info, kmsNone, false))
+
+	throw := js.Global().Get("Function").New("bytes", `throw new Error("page bug")`)
+	ssm().Call("onData", s.handle, throw)
+	ssm().Call("onState", s.handle, throw)
+	s.send(evalCommand)
+	s.waitOutput(evalOutput)
+	if got := s.info().Get("state").String(); got != "open" {
+		t.Errorf("info().state = %q after a subscriber threw, want open", got)
+	}
+}
+
 // TestKeptOutputIsBounded checks that StdErr nobody subscribes to is kept
 // only up to the 1 MiB limit for a late subscriber.
 func TestKeptOutputIsBounded(t *testing.T) {

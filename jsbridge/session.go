@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"syscall/js"
 	"time"
 
@@ -45,6 +46,8 @@ type session struct {
 
 	// onStateChange is the option of that name, a function or undefined.
 	onStateChange js.Value
+
+	exceptions atomic.Int64 // thrown by subscribers
 
 	closed, resolveClosed js.Value // the promise of closed(handle)
 
@@ -215,12 +218,16 @@ func (s *session) changeState(c protocol.StateChange) {
 	s.callAll(fns, stateChangeToJS(c))
 }
 
-// callAll calls each subscriber with v. A subscriber that throws is
-// logged and does not stop the others or the session.
+// callAll calls each subscriber with v. A subscriber that throws does not
+// stop the others or the session. Exceptions are logged at counts 1, 2, 4,
+// 8 and so on, so that one that throws on every payload does not flood
+// the console.
 func (s *session) callAll(fns []js.Value, v js.Value) {
 	for _, fn := range fns {
 		if _, err := callJS(fn, v); err != nil {
-			s.log.Warn("a subscriber threw an exception", "err", err)
+			if n := s.exceptions.Add(1); n&(n-1) == 0 {
+				s.log.Warn("a subscriber threw an exception", "err", err, "count", n)
+			}
 		}
 	}
 }
