@@ -106,8 +106,10 @@ func newAgent(ctx context.Context, id string, req SessionRequest, kms *localKMS,
 	return a
 }
 
-// start runs the session and its retransmission timer.
+// start runs the session and its retransmission timer. A session without a
+// handshake takes input for its plugin from the start.
 func (a *agent) start() {
+	a.handshakeDone = !a.needsHandshake()
 	go a.resendLoop()
 	go a.run()
 }

@@ -39,10 +39,6 @@ func (a *agent) run() {
 			}
 			return
 		}
-	} else {
-		a.mu.Lock()
-		a.handshakeDone = true
-		a.mu.Unlock()
 	}
 	if d := time.Duration(a.req.StartDelayMs) * time.Millisecond; d > 0 {
 		select {
@@ -132,9 +128,9 @@ func (a *agent) finish(reason string, drain bool) {
 
 // drainOutgoing waits for the client to acknowledge every sent message,
 // polling every 10 ms. It gives up after closeDrainTimeout of connected time
-// in which no ack removed a message. The agent gives up 2 s after it starts, whatever the
-// progress; restarting the wait on each ack keeps retransmissions that
-// faults caused from losing the end of the output.
+// in which no ack removed a message. The agent gives up 2 s after it
+// starts, whatever the progress. Restarting the wait on each ack gives the
+// retransmissions that faults cause time to deliver the end of the output.
 func (a *agent) drainOutgoing() {
 	const poll = 10 * time.Millisecond
 	var waited time.Duration
