@@ -1,9 +1,9 @@
 //go:build !js
 
-// Package e2e tests the demo page as a person uses it: the emulator serves
-// dist/ (built by ./build.sh) as ./build.sh serve does, headless Chromium
-// opens the page, keys go into the xterm.js terminal and the result is read
-// back from the terminal. Screenshots go to e2e/artifacts/ (or the
+// Package e2e tests the demo page as a person uses it. The emulator serves
+// dist/ (built by ./build.sh) as ./build.sh serve does. Headless Chromium
+// opens the page, keys go into the xterm.js terminal, and the result is
+// read back from the terminal. Screenshots go to e2e/artifacts/ (or the
 // directory in SSM_ARTIFACTS) for people to look at.
 package e2e
 

@@ -22,7 +22,7 @@ const maxWriteChunk = 64 << 10
 
 // maxPending is the number of bytes of Output, and separately of StdErr,
 // kept for a first subscriber. A page subscribes right after startSession
-// resolves, so little arrives before; the limit only stops a page that
+// resolves, so little arrives before that. The limit stops a page that
 // never subscribes to StdErr from keeping all of it.
 const maxPending = 1 << 20
 

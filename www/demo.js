@@ -198,8 +198,8 @@ class TerminalPanel {
     this.onClosed(this.result);
   }
 
-  // close ends the session: through onClose when the page knows the
-  // service's TerminateSession, and by closing the data channel.
+  // close ends the session by closing the data channel, and also through
+  // onClose when the page has a TerminateSession endpoint.
   close() {
     this.onClose?.().catch((err) => console.warn("terminate request failed:", err));
     if (this.session && this.session.state !== "closed") {
