@@ -77,7 +77,8 @@ func (p *ptyPlugin) accept(payloadType protocol.PayloadType, payload []byte) err
 	case protocol.PayloadSize:
 		var size protocol.SizeData
 		if err := json.Unmarshal(payload, &size); err != nil {
-			return fmt.Errorf("invalid size %q: %w", payload, err)
+			// The JSON error quotes input bytes, so it is not wrapped.
+			return fmt.Errorf("invalid Size payload of %d bytes", len(payload))
 		}
 		return pty.Setsize(p.pty, &pty.Winsize{Cols: uint16(size.Cols), Rows: uint16(size.Rows)})
 	}
