@@ -191,7 +191,7 @@ run_step() {
 # wasmbrowsertest copies the environment into the page and fails above
 # about 8 KiB of arguments and environment.
 wasm_env() {
-	env -i PATH="$BIN:$PATH" HOME="$HOME" \
+	env -i PATH="$BIN:$PATH" HOME="${HOME:-/root}" \
 		GOCACHE="$(go env GOCACHE)" GOPATH="$(go env GOPATH)" \
 		GOMODCACHE="$(go env GOMODCACHE)" GOFLAGS="$(go env GOFLAGS)" \
 		GOPROXY="$(go env GOPROXY)" GOTOOLCHAIN=local \

@@ -644,16 +644,11 @@ func TestFaultsKeepOutputIntact(t *testing.T) {
 			{"kind": "corrupt-digest"}}, false},
 		{"drop and corrupt-digest", []fault{{"kind": "drop"},
 			{"kind": "corrupt-digest"}}, false},
+		{"all four", []fault{{"kind": "reorder"}, {"kind": "duplicate"},
+			{"kind": "drop"}, {"kind": "corrupt-digest"}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.name == "drop and corrupt-digest" {
-				// TODO: remove once the emulator retransmits a message hit
-				// by both faults intact.
-				t.Skip("emulator: a message both dropped and corrupted is " +
-					"never retransmitted intact, so the agent closes the " +
-					"channel with output missing")
-			}
 			checkSeqOutput(t, 20000, tt.faults, kmsSDK, tt.resume)
 		})
 	}
