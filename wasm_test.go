@@ -678,6 +678,8 @@ func TestOpenFaults(t *testing.T) {
 	}{
 		{"fail-handshake", sessionRequest{
 			Faults: []fault{{"kind": "fail-handshake"}}}, "HandshakeError"},
+		{"fail-handshake with KMS", sessionRequest{KMS: true,
+			Faults: []fault{{"kind": "fail-handshake"}}}, "HandshakeError"},
 		{"wrong-challenge", sessionRequest{KMS: true,
 			Faults: []fault{{"kind": "wrong-challenge", "durationMs": 50}}}, "ChallengeError"},
 		{"drop-socket at challenge", sessionRequest{KMS: true,
@@ -685,6 +687,13 @@ func TestOpenFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "fail-handshake with KMS" {
+				// TODO: enable when the engine reports a handshake that
+				// the agent rejects after the data key as step handshake.
+				t.Skip("engine: the agent's close after a HandshakeResponse " +
+					"with an error status comes in the challenge phase and is " +
+					"reported as ChallengeError")
+			}
 			info := newEmulatorSession(t, tt.req)
 			reason := startErr(t, options(t, info, kmsSDK, false))
 			if got := reason.Get("name").String(); got != tt.wantName {
