@@ -124,6 +124,7 @@ func (a *agent) finish(reason string, drain bool) {
 	a.log.Info("session ended", "reason", reason, "connected", conn != nil)
 	conn.write(frame)
 	conn.closeNormal("")
+	a.cancel()
 }
 
 // drainOutgoing waits for the client to acknowledge every sent message,
