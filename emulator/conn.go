@@ -15,9 +15,10 @@ const writeTimeout = 10 * time.Second
 
 // wsConn is one client WebSocket attached to a session.
 type wsConn struct {
-	c   *websocket.Conn
-	ctx context.Context
-	id  int // attachment number within the session, from 1
+	c    *websocket.Conn
+	ctx  context.Context
+	id   int    // attachment number within the session, from 1
+	cell string // cell-number parameter of the StreamUrl it connected to
 
 	dropped atomic.Bool // a drop-socket fault has closed it
 }

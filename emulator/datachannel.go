@@ -41,9 +41,10 @@ func (s *Server) serveDataChannel(w http.ResponseWriter, r *http.Request) {
 		c.Close(websocket.StatusUnsupportedData, string(reason))
 		return
 	}
-	conn := &wsConn{c: c, ctx: ctx}
+	conn := &wsConn{c: c, ctx: ctx, cell: r.URL.Query().Get("cell-number")}
 	a.attach(conn)
-	a.log.Info("client connected", "connection", conn.id, "remote", r.RemoteAddr)
+	a.log.Info("client connected", "connection", conn.id, "cell", conn.cell,
+		"remote", r.RemoteAddr)
 	err = a.readLoop(conn)
 	a.detach(conn)
 	a.log.Info("client disconnected", "connection", conn.id, "code", websocket.CloseStatus(err))

@@ -84,6 +84,8 @@ func TestE2EFaultsKeepStreamsExact(t *testing.T) {
 		{"corrupt digest", true, []Fault{{Kind: FaultCorruptDigest, Every: 9}}},
 		{"pause", false, []Fault{{Kind: FaultPause, After: 20, DurationMs: 300}}},
 		{"close socket", true, []Fault{{Kind: FaultCloseSocket, After: 50}}},
+		{"new stream url", false, []Fault{{Kind: FaultCloseSocket, After: 50},
+			{Kind: FaultNewStreamURL}}},
 		{"drop socket at output", false,
 			[]Fault{{Kind: FaultDropSocket, At: DropAtOutput, Count: 5, Every: 20}}},
 		{"drop socket at paste", true,
@@ -102,6 +104,9 @@ func TestE2EFaultsKeepStreamsExact(t *testing.T) {
 			info := newTestSession(t, s, SessionRequest{KMS: tt.kms, Faults: tt.faults})
 			c := openClient(t, s, info)
 			exchange{pasteSize: 100 << 10, lines: 20000, seed: 7}.run(t, c)
+			if tt.name == "new stream url" {
+				checkCell(t, s.session(info.SessionID), "1")
+			}
 		})
 	}
 }
@@ -271,5 +276,19 @@ func TestE2EFaultsBeforeCommandExit(t *testing.T) {
 	}
 	if res.ExitCode == nil || *res.ExitCode != 0 {
 		t.Errorf("exit code %v, want 0", res.ExitCode)
+	}
+}
+
+// checkCell checks the cell-number of the StreamUrl that the session's
+// current connection used.
+func checkCell(t *testing.T, a *agent, want string) {
+	t.Helper()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.conn == nil {
+		t.Fatalf("no client connected")
+	}
+	if a.conn.cell != want {
+		t.Errorf("client connected with cell-number %q, want %q", a.conn.cell, want)
 	}
 }
