@@ -93,8 +93,9 @@ func (h *harness) collect(ctx context.Context, b *browser, run *activeRun, n int
 		case <-b.Exited():
 			return nil, fmt.Errorf("chromium exited after %d of %d results", len(results), n)
 		case <-timer.C:
-			return nil, fmt.Errorf("timed out after %s with %d of %d results",
-				h.timeout, len(results), n)
+			last, _ := run.lastLog.Load().(string)
+			return nil, fmt.Errorf("timed out after %s with %d of %d results; the page's "+
+				"last step: %q", h.timeout, len(results), n, last)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

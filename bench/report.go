@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,6 +48,7 @@ type report struct {
 	sections []section
 	findings string // bench/findings.md: the analysis of profiles, by hand
 	duration time.Duration
+	loadAvg  [2]string // /proc/loadavg at the start and the end of the run
 }
 
 func newReport(ctx context.Context, root string, p plan, quick bool) (*report, error) {
@@ -55,6 +57,7 @@ func newReport(ctx context.Context, root string, p plan, quick bool) (*report, e
 		return nil, err
 	}
 	r := &report{date: time.Now().UTC(), quick: quick, plan: p}
+	r.loadAvg[0] = loadAverage()
 	r.machine = []string{
 		"CPU: " + cpuModel(),
 		fmt.Sprintf("nproc: %d", runtime.NumCPU()),
@@ -93,7 +96,13 @@ func (r *report) markdown() string {
 		"HTTP server on 127.0.0.1. The emulator ran as a separate process on the same machine.\n\n",
 		r.plan.Rounds)
 
-	writeList(&b, "Machine", r.machine)
+	if r.loadAvg[1] == "" {
+		r.loadAvg[1] = loadAverage()
+	}
+	machine := append(slices.Clone(r.machine), fmt.Sprintf("Load average (1, 5, 15 min) at the start: %s; "+
+		"at the end: %s. Other work on the machine competes for its cores.",
+		r.loadAvg[0], r.loadAvg[1]))
+	writeList(&b, "Machine", machine)
 	writeList(&b, "Versions", r.versions)
 	for _, s := range r.sections {
 		writeSection(&b, s)
@@ -187,6 +196,19 @@ func cpuModel() string {
 		}
 	}
 	return "unknown"
+}
+
+// loadAverage returns the first three fields of /proc/loadavg.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 3 {
+		return "unknown"
+	}
+	return strings.Join(fields[:3], " ")
 }
 
 func memTotal() string {

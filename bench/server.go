@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,7 +38,8 @@ type activeRun struct {
 	config  func(pass int) (any, error)
 	sampler func() (cpuSample, error)
 	results chan pageResult
-	marks   sync.Map // "pass/name" -> cpuSample
+	marks   sync.Map     // "pass/name" -> cpuSample
+	lastLog atomic.Value // string: the page's latest log line, for timeouts
 }
 
 // pageResult is one JSON document posted by a page, with the CPU samples
@@ -178,11 +180,17 @@ func (s *pageServer) handleResult(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handleLog prints a line from the page, which is how page errors and
-// progress reach the terminal without a DevTools connection.
+// handleLog records the page's latest progress line, which a timeout error
+// then reports, and logs it at debug level.
 func (s *pageServer) handleLog(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 4096))
-	s.logger.Info("page", "run", r.PathValue("run"), "msg", string(body))
+	s.mu.Lock()
+	run := s.runs[r.PathValue("run")]
+	s.mu.Unlock()
+	if run != nil {
+		run.lastLog.Store(string(body))
+	}
+	s.logger.Debug("page", "run", r.PathValue("run"), "msg", string(body))
 	w.WriteHeader(http.StatusNoContent)
 }
 

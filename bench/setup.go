@@ -22,10 +22,9 @@ func setup(ctx context.Context, root, tmp string, opts options, p plan,
 	if !filepath.IsAbs(dist) {
 		dist = filepath.Join(root, dist)
 	}
-	for _, name := range []string{"ssm.js", "ssm.wasm", "wasm_exec.js"} {
-		if _, err := os.Stat(filepath.Join(dist, name)); err != nil {
-			return nil, nil, fmt.Errorf("find %s in %s (run ./build.sh first): %w", name, dist, err)
-		}
+	dist, err := snapshotDist(dist, filepath.Join(tmp, "dist"))
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := ensureReferenceLibrary(ctx, root, logger); err != nil {
 		return nil, nil, err
@@ -64,6 +63,42 @@ func setup(ctx context.Context, root, tmp string, opts options, p plan,
 	}
 	logger.Info("ready", "emulator", emu.url, "pages", pages.URL())
 	return h, cleanup, nil
+}
+
+// distFiles are the files of dist/ that the pages load.
+var distFiles = []string{"ssm.js", "wasm_exec.js", "ssm.wasm", "ssm.wasm.gz", "ssm.wasm.br"}
+
+// snapshotDist copies the files the pages load from dist to dir, so that a
+// rebuild of dist/ during the run cannot mix two builds. It rejects a
+// dist/ whose compressed files are empty or older than ssm.wasm, which is
+// what a build in progress leaves.
+func snapshotDist(dist, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create dist snapshot: %w", err)
+	}
+	wasm, err := os.Stat(filepath.Join(dist, "ssm.wasm"))
+	if err != nil {
+		return "", fmt.Errorf("find ssm.wasm in %s (run ./build.sh first): %w", dist, err)
+	}
+	for _, name := range distFiles {
+		src := filepath.Join(dist, name)
+		info, err := os.Stat(src)
+		if err != nil {
+			return "", fmt.Errorf("find %s (run ./build.sh first): %w", src, err)
+		}
+		if info.Size() == 0 || info.ModTime().Before(wasm.ModTime()) {
+			return "", fmt.Errorf("%s is empty or older than ssm.wasm; a build may be "+
+				"running, so run ./build.sh again", src)
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", src, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return "", fmt.Errorf("copy %s: %w", src, err)
+		}
+	}
+	return dir, nil
 }
 
 // referenceLibraryDir is the browser ES-module build of ssm-session, which

@@ -32,7 +32,9 @@ export default async function run(params, bench) {
 
   const channel = await open(params.session);
   channel.ws.send(size);
+  bench.step("socket open");
   await waitForQuiet(() => channel.lastDataMs, bench);
+  bench.step("prompt received");
 
   const latencies = [];
   for (const frame of keys) {

@@ -8,6 +8,7 @@ import { KEYS, SETTLE_MS, waitForQuiet } from "./keys.js";
 export default async function run(params, bench) {
   const { load } = await import(params.ssmJs);
   const ssm = await load({ wasmUrl: params.wasmUrl });
+  bench.step("ssm.wasm loaded");
   const session = await ssm.startSession(sessionOptions(params));
 
   let lastDataMs = 0;
@@ -20,7 +21,9 @@ export default async function run(params, bench) {
       resolve(lastDataMs);
     }
   });
+  bench.step("session open");
   await waitForQuiet(() => lastDataMs, bench);
+  bench.step("prompt received");
 
   const latencies = [];
   for (let i = 0; i < params.keystrokes; i++) {

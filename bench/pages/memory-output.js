@@ -6,10 +6,12 @@ import { sessionOptions } from "./options.js";
 export default async function run(params, bench) {
   const { load } = await import(params.ssmJs);
   const ssm = await load({ wasmUrl: params.wasmUrl });
+  bench.step("ssm.wasm loaded");
   const total = params.count * params.size;
   const samples = [{ bytes: 0, ...bench.memory() }];
 
   const session = await ssm.startSession(sessionOptions(params));
+  bench.step("session open");
   let bytes = 0;
   let next = total / 4;
   session.onData((data) => {

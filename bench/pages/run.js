@@ -42,9 +42,10 @@ export const bench = {
     }
   },
 
-  // log prints a line in the runner's log.
-  log(message) {
-    fetch(`/log/${runId}`, { method: "POST", body: String(message) });
+  // step reports progress: the runner names the latest step when a page
+  // times out.
+  step(message) {
+    fetch(`/log/${runId}`, { method: "POST", body: `pass ${pass}: ${message}` });
   },
 
   // memory returns the wasm linear memory in bytes and the JS heap in use

@@ -4,22 +4,19 @@
 // runner loads the page twice in one profile: pass 1 finds every cache
 // empty, pass 2 finds Chromium's HTTP cache and wasm code cache warm.
 
-import { sessionOptions } from "./options.js";
+import { firstData, sessionOptions } from "./options.js";
 
-export default async function run(params) {
+export default async function run(params, bench) {
   const importMs = performance.now();
   const { load } = await import(params.ssmJs);
   const ssm = await load({ wasmUrl: params.wasmUrl });
+  bench.step("ssm.wasm loaded");
   const readyMs = performance.now();
 
   const session = await ssm.startSession(sessionOptions(params));
   const openMs = performance.now();
-  const promptMs = await new Promise((resolve) => {
-    const sub = session.onData(() => {
-      sub.dispose();
-      resolve(performance.now());
-    });
-  });
+  bench.step("session open");
+  const promptMs = await firstData(session);
   session.terminate();
 
   const wasm = performance.getEntriesByType("resource")

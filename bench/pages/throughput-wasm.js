@@ -6,10 +6,12 @@ import { sessionOptions } from "./options.js";
 export default async function run(params, bench) {
   const { load } = await import(params.ssmJs);
   const ssm = await load({ wasmUrl: params.wasmUrl });
+  bench.step("ssm.wasm loaded");
   const counts = { bytes: 0, frames: 0, firstMs: 0, lastMs: 0 };
 
   await bench.mark("start");
   const session = await ssm.startSession(sessionOptions(params));
+  bench.step("session open");
   session.onData((bytes) => {
     const now = performance.now();
     if (counts.frames === 0) {
