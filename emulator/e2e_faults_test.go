@@ -292,3 +292,28 @@ func checkCell(t *testing.T, a *agent, want string) {
 		t.Errorf("client connected with cell-number %q, want %q", a.conn.cell, want)
 	}
 }
+
+func TestE2EInteractiveCommandExitDuringDrops(t *testing.T) {
+	want, err := exec.Command("seq", "1", "50000").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = bytes.ReplaceAll(want, []byte("\n"), []byte("\r\n")) // the terminal's onlcr
+	s := startServer(t)
+	info := newTestSession(t, s, SessionRequest{
+		SessionType: protocol.SessionTypeInteractiveCommands, Command: "seq 1 50000",
+		Faults: []Fault{{Kind: FaultDropSocket, At: DropAtOutput, Count: 8, Every: 40}}})
+	c := openClient(t, s, info)
+	res := c.waitEnd()
+	if got := c.output(); !bytes.Equal(got, want) {
+		t.Errorf("received %d bytes, want the %d bytes of seq", len(got), len(want))
+	}
+	if !res.Clean {
+		t.Errorf("session ended uncleanly: %v", res.Err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reconnects < 5 {
+		t.Errorf("%d reconnects, want at least 5 of the 8 drops", c.reconnects)
+	}
+}

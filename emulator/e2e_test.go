@@ -239,3 +239,14 @@ func TestE2ENonInteractiveInterrupt(t *testing.T) {
 		t.Errorf("the INT trap did not run")
 	}
 }
+
+func TestE2EShellExitLeavesBackgroundJob(t *testing.T) {
+	s := startServer(t)
+	c := openClient(t, s, newTestSession(t, s, SessionRequest{}))
+	c.write([]byte("sleep 30 &\r"))
+	c.write([]byte("exit\r"))
+	res := c.waitEnd()
+	if !res.Clean {
+		t.Errorf("session ended uncleanly: %v", res.Err)
+	}
+}

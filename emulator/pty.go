@@ -8,10 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/creack/pty"
 	"github.com/ssmwasm/ssm.wasm/protocol"
+	"golang.org/x/sys/unix"
 )
 
 // inputQueueSize is how many client payloads a plugin queues before it
@@ -40,9 +43,17 @@ func sessionEnv() []string {
 
 // ptyPlugin runs a shell or one command in a pseudo-terminal.
 type ptyPlugin struct {
-	a        *agent
-	cmd      *exec.Cmd
+	a   *agent
+	cmd *exec.Cmd
+	// control is the terminal's master as pty.Start returned it, kept open
+	// for resizing through controlFD. Its Fd method is never called again,
+	// because that would make the shared file description blocking.
+	control   *os.File
+	controlFD int
+	// pty is a non-blocking duplicate of the master, so that a read
+	// deadline can end a read that background jobs would keep waiting.
 	pty      *os.File
+	exited   atomic.Bool // the process has exited
 	input    chan []byte
 	done     chan struct{}
 	stopOnce sync.Once
@@ -52,15 +63,33 @@ type ptyPlugin struct {
 func startPTYPlugin(a *agent, argv []string) (*ptyPlugin, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = sessionEnv()
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 80, Rows: 24})
+	control, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 80, Rows: 24})
 	if err != nil {
 		return nil, fmt.Errorf("start %s in a pty: %w", argv[0], err)
 	}
-	p := &ptyPlugin{a: a, cmd: cmd, pty: f, input: make(chan []byte, inputQueueSize),
-		done: make(chan struct{})}
+	p := &ptyPlugin{a: a, cmd: cmd, control: control, controlFD: int(control.Fd()),
+		input: make(chan []byte, inputQueueSize), done: make(chan struct{})}
+	if p.pty, err = nonBlockingDup(p.controlFD); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("start %s in a pty: %w", argv[0], err)
+	}
 	go p.writeInput()
 	a.log.Info("pty process started", "command", argv[0], "pid", cmd.Process.Pid)
 	return p, nil
+}
+
+// nonBlockingDup duplicates fd in non-blocking mode as a file that supports
+// deadlines.
+func nonBlockingDup(fd int) (*os.File, error) {
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate pty: %w", err)
+	}
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup)
+		return nil, fmt.Errorf("duplicate pty: %w", err)
+	}
+	return os.NewFile(uintptr(dup), "/dev/ptmx"), nil
 }
 
 // accept queues keystrokes for the pty and applies Size at once. Flags are
@@ -80,7 +109,10 @@ func (p *ptyPlugin) accept(payloadType protocol.PayloadType, payload []byte) err
 			// The JSON error quotes input bytes, so it is not wrapped.
 			return fmt.Errorf("invalid Size payload of %d bytes", len(payload))
 		}
-		return pty.Setsize(p.pty, &pty.Winsize{Cols: uint16(size.Cols), Rows: uint16(size.Rows)})
+		ws := &unix.Winsize{Col: uint16(size.Cols), Row: uint16(size.Rows)}
+		if err := unix.IoctlSetWinsize(p.controlFD, unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("resize pty to %dx%d: %w", size.Cols, size.Rows, err)
+		}
 	}
 	return nil
 }
@@ -99,12 +131,22 @@ func (p *ptyPlugin) writeInput() {
 	}
 }
 
+// exitGrace is how long a read of the terminal may wait once the pty's
+// process has exited. Background jobs may keep the terminal open; they do
+// not keep the session alive.
+const exitGrace = 200 * time.Millisecond
+
 // run sends pty output until the process exits and its output is read.
 func (p *ptyPlugin) run() {
 	defer p.stop()
+	go p.waitExit()
 	var chunker utf8Chunker
 	buf := make([]byte, maxPayload)
 	for {
+		if p.exited.Load() {
+			// Time spent sending does not count against the grace.
+			p.pty.SetReadDeadline(time.Now().Add(exitGrace))
+		}
 		n, err := p.pty.Read(buf[:chunker.readSize()])
 		if n > 0 {
 			if out := chunker.next(buf[:n]); len(out) > 0 {
@@ -113,22 +155,31 @@ func (p *ptyPlugin) run() {
 				}
 			}
 		}
-		if err != nil { // EIO once the last process holding the terminal exits
+		if err != nil { // EIO once no process holds the terminal, or the deadline
 			break
 		}
 	}
 	if rest := chunker.flush(); len(rest) > 0 {
 		p.a.send(protocol.PayloadOutput, rest, outputWindow)
 	}
-	err := p.cmd.Wait()
-	p.a.log.Info("pty process exited", "error", err)
 }
 
-// stop kills the process group and closes the pty.
+// waitExit waits for the process, then bounds the read in progress.
+func (p *ptyPlugin) waitExit() {
+	err := p.cmd.Wait()
+	p.a.log.Info("pty process exited", "error", err)
+	p.exited.Store(true)
+	p.pty.SetReadDeadline(time.Now().Add(exitGrace))
+}
+
+// stop kills the process group and closes the terminal.
 func (p *ptyPlugin) stop() {
 	p.stopOnce.Do(func() {
 		close(p.done)
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		p.pty.Close()
+		if p.pty != nil {
+			p.pty.Close()
+		}
+		p.control.Close()
 	})
 }
