@@ -9,8 +9,9 @@
 #   ./build.sh bench    build, then benchmark ssm.wasm in headless Chromium and
 #                       write BENCHMARKS.md (bench/main.go lists the flags)
 #
-# Environment: PORT (serve), SSM_BUILD_TAGS (extra Go build tags for ssm.wasm,
-# for example ssm_nosdk to leave out the AWS SDK KMS client).
+# Environment: PORT (serve), SERVE_FOR (serve: stop after this duration, such
+# as 10m, instead of at Ctrl-C), SSM_BUILD_TAGS (extra Go build tags for
+# ssm.wasm, for example ssm_nosdk to leave out the AWS SDK KMS client).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
