@@ -687,13 +687,6 @@ func TestOpenFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.name == "fail-handshake with KMS" {
-				// TODO: enable when the engine reports a handshake that
-				// the agent rejects after the data key as step handshake.
-				t.Skip("engine: the agent's close after a HandshakeResponse " +
-					"with an error status comes in the challenge phase and is " +
-					"reported as ChallengeError")
-			}
 			info := newEmulatorSession(t, tt.req)
 			reason := startErr(t, options(t, info, kmsSDK, false))
 			if got := reason.Get("name").String(); got != tt.wantName {

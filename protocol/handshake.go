@@ -92,10 +92,8 @@ func (s *Session) processAction(a RequestedClientAction) ProcessedClientAction {
 	case ActionKMSEncryption:
 		err = s.startKMS(a.ActionParameters, len(h.response.ProcessedClientActions))
 	default:
-		result.ActionStatus = ActionStatusUnsupported
-		result.Error = "Unsupported action " + a.ActionType
-		h.response.Errors = append(h.response.Errors, result.Error)
 		s.log.Warn("unsupported handshake action", "action", a.ActionType)
+		h.markUnsupported(&result)
 		return result
 	}
 	if err != nil {
@@ -117,6 +115,19 @@ func (h *handshakeState) markFailed(result *ProcessedClientAction, err error) {
 			h.failStep = StepKMS
 		}
 		h.failErr = fmt.Errorf("%s action: %w", result.ActionType, err)
+	}
+}
+
+// markUnsupported sets result to Unsupported. The agent aborts the session
+// on any status other than Success, so this too ends Open once the
+// response is sent.
+func (h *handshakeState) markUnsupported(result *ProcessedClientAction) {
+	result.ActionStatus = ActionStatusUnsupported
+	result.Error = "Unsupported action " + result.ActionType
+	h.response.Errors = append(h.response.Errors, result.Error)
+	if h.failErr == nil {
+		h.failStep = StepHandshake
+		h.failErr = fmt.Errorf("unsupported handshake action %q", result.ActionType)
 	}
 }
 

@@ -283,6 +283,7 @@ func TestHandshakeUnknownAction(t *testing.T) {
 	if len(r.Errors) != 1 {
 		t.Errorf("Errors = %q", r.Errors)
 	}
+	checkOpenStep(t, h, StepHandshake)
 }
 
 func TestHandshakeUnknownSessionType(t *testing.T) {
