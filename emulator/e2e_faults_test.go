@@ -36,6 +36,7 @@ func (x exchange) run(t *testing.T, c *e2eClient) {
 		t.Fatal(err)
 	}
 	want = append(want, "END\n"...)
+
 	script := fmt.Sprintf("stty raw; echo RE''ADY; head -c %d | sha256sum; "+
 		"seq 1 %d; echo E''ND; stty sane\r", x.pasteSize, x.lines)
 	c.write([]byte(script))
@@ -49,6 +50,7 @@ func (x exchange) run(t *testing.T, c *e2eClient) {
 		}
 	}
 	c.waitOutput("END\n")
+
 	out := c.output()
 	if !bytes.Contains(out, paste) {
 		t.Errorf("the echo of the %d-byte paste did not arrive intact", len(paste))
@@ -298,7 +300,7 @@ func TestE2EInteractiveCommandExitDuringDrops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = bytes.ReplaceAll(want, []byte("\n"), []byte("\r\n")) // the terminal's onlcr
+	want = bytes.ReplaceAll(want, []byte("\n"), []byte("\r\n")) // the pty's onlcr setting
 	s := startServer(t)
 	info := newTestSession(t, s, SessionRequest{
 		SessionType: protocol.SessionTypeInteractiveCommands, Command: "seq 1 50000",
