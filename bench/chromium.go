@@ -41,10 +41,10 @@ type browser struct {
 	done chan struct{}
 }
 
-// launchChromium starts Chromium on url with a fresh profile under dir and
-// its output in dir/chromium.log. Chromium runs in its own process group,
-// so that kill ends its helper processes too.
-func launchChromium(dir, url string) (*browser, error) {
+// launchChromium starts Chromium on url with a fresh profile under dir,
+// the common flags and extra, and its output in dir/chromium.log. Chromium
+// runs in its own process group, so that kill ends its helper processes too.
+func launchChromium(dir, url string, extra []string) (*browser, error) {
 	profile := filepath.Join(dir, "profile")
 	if err := os.MkdirAll(profile, 0o700); err != nil {
 		return nil, fmt.Errorf("create chromium profile: %w", err)
@@ -54,6 +54,7 @@ func launchChromium(dir, url string) (*browser, error) {
 		return nil, fmt.Errorf("create chromium log: %w", err)
 	}
 	args := append([]string{"--user-data-dir=" + profile}, chromiumFlags...)
+	args = append(args, extra...)
 	cmd := exec.Command(chromiumPath, append(args, url)...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
@@ -101,7 +102,7 @@ func (b *browser) logTail() string {
 	var lines []string
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		// Headless Chromium on a machine without a D-Bus daemon logs
-		// connection failures that say nothing about the run.
+		// connection failures that do not affect the run.
 		if !strings.Contains(line, "dbus/") {
 			lines = append(lines, line)
 		}

@@ -22,6 +22,8 @@ type harness struct {
 	logger  *slog.Logger
 	timeout time.Duration // limit for one Chromium launch
 	runs    int
+
+	chromiumArgs []string // added to chromiumFlags
 }
 
 // pageRun is one launch of Chromium on a benchmark page.
@@ -62,7 +64,7 @@ func (h *harness) runPage(ctx context.Context, run pageRun) ([]pageResult, error
 	defer h.pages.unregister(id)
 
 	pageURL := fmt.Sprintf("%s/bench/run.html?run=%s&pass=1", h.pages.URL(), url.QueryEscape(id))
-	b, err := launchChromium(dir, pageURL)
+	b, err := launchChromium(dir, pageURL, h.chromiumArgs)
 	if err != nil {
 		return nil, err
 	}

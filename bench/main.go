@@ -15,6 +15,7 @@
 //	-quick        fewer messages, keystrokes and rounds: a smoke run
 //	-out FILE     the Markdown report (default BENCHMARKS.md, none with -quick)
 //	-suites LIST  comma-separated subset of throughput,keystroke,size,startup,memory
+//	-messages N   Output messages per throughput run; -rounds N measured rounds
 package main
 
 import (
@@ -69,12 +70,15 @@ var allSuites = []string{"throughput", "keystroke", "size", "startup", "memory"}
 
 // options are the command-line flags.
 type options struct {
-	quick    bool
-	out      string
-	suites   []string
-	dist     string
-	emulator string
-	keep     bool
+	quick     bool
+	out       string
+	suites    []string
+	dist      string
+	emulator  string
+	keep      bool
+	extraArgs []string // more Chromium flags, for profiling
+	messages  int      // overrides plan.Messages when positive
+	rounds    int      // overrides plan.Rounds when positive
 }
 
 func main() {
@@ -102,9 +106,16 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&opts.dist, "dist", "dist", "directory built by ./build.sh (ssm.js, ssm.wasm)")
 	fs.StringVar(&opts.emulator, "emulator", "", "emulator binary (default: build ./cmd/ssm-emulator)")
 	fs.BoolVar(&opts.keep, "keep", false, "keep the temporary directory with profiles and logs")
+	var chromiumArgs string
+	fs.StringVar(&chromiumArgs, "chromium-args", "",
+		"space-separated extra Chromium flags, for example to write a trace")
+	fs.IntVar(&opts.messages, "messages", 0, "Output messages per throughput run (overrides the plan)")
+	fs.IntVar(&opts.rounds, "rounds", 0, "measured rounds after the warm-up (overrides the plan)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
+	opts.extraArgs = strings.Fields(chromiumArgs)
+
 	if fs.NArg() > 0 {
 		return options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
@@ -114,6 +125,7 @@ func parseFlags(args []string) (options, error) {
 		}
 		opts.suites = append(opts.suites, s)
 	}
+
 	if opts.out == "" && !opts.quick {
 		opts.out = "BENCHMARKS.md"
 	}
@@ -139,6 +151,12 @@ func run(ctx context.Context, opts options, logger *slog.Logger) error {
 	p := fullPlan
 	if opts.quick {
 		p = quickPlan
+	}
+	if opts.messages > 0 {
+		p.Messages = opts.messages
+	}
+	if opts.rounds > 0 {
+		p.Rounds = opts.rounds
 	}
 	tmp, err := os.MkdirTemp("", "ssm-bench-")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // cpuSample is the CPU time that a Chromium process tree has used so far,
 // read from the kernel's per-thread scheduler statistics.
 type cpuSample struct {
+	At           time.Duration // wall-clock time of the sample, from an arbitrary origin
 	RendererMain time.Duration // main threads of the renderer processes
 	Renderer     time.Duration // every thread of the renderer processes
 	Network      time.Duration // the network service process
@@ -22,6 +23,7 @@ type cpuSample struct {
 // sub returns the CPU time used between earlier and s.
 func (s cpuSample) sub(earlier cpuSample) cpuSample {
 	return cpuSample{
+		At:           s.At - earlier.At,
 		RendererMain: s.RendererMain - earlier.RendererMain,
 		Renderer:     s.Renderer - earlier.Renderer,
 		Network:      s.Network - earlier.Network,
@@ -38,7 +40,7 @@ func sampleTree(root int) (cpuSample, error) {
 	if err != nil {
 		return cpuSample{}, err
 	}
-	var s cpuSample
+	s := cpuSample{At: time.Since(processStart)}
 	for _, pid := range procs {
 		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err != nil {
@@ -56,6 +58,9 @@ func sampleTree(root int) (cpuSample, error) {
 	}
 	return s, nil
 }
+
+// processStart is the origin of cpuSample.At.
+var processStart = time.Now()
 
 // descendants lists root and every process below it, from the parent ids
 // in /proc/PID/stat.

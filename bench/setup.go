@@ -56,6 +56,7 @@ func setup(ctx context.Context, root, tmp string, opts options, p plan,
 	h := &harness{
 		root: root, tmp: tmp, dist: dist, nosdk: nosdk,
 		emu: emu, pages: pages, logger: logger, timeout: p.RunTimeout,
+		chromiumArgs: opts.extraArgs,
 	}
 	cleanup := func() {
 		_ = pages.Close()

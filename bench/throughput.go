@@ -36,6 +36,7 @@ type throughputRun struct {
 	MBps         float64 // payload megabytes (10^6) per second
 	MainMsPerMiB float64 // renderer main-thread CPU ms per MiB of payload
 	AllMsPerMiB  float64 // CPU ms of every Chromium process per MiB
+	MainBusy     float64 // share of the time between the marks the main thread ran
 }
 
 func throughputConfig(mode string, c client) string { return mode + "/" + c.Label }
@@ -87,8 +88,13 @@ func (h *harness) throughputRun(ctx context.Context, p plan, mode string, c clie
 	if err != nil {
 		return throughputRun{}, err
 	}
+	return h.throughputResult(p, mode, c, results[0])
+}
+
+// throughputResult turns a page's counts and CPU marks into figures.
+func (h *harness) throughputResult(p plan, mode string, c client, r pageResult) (throughputRun, error) {
 	var counts throughputCounts
-	if err := json.Unmarshal(results[0].Data, &counts); err != nil {
+	if err := json.Unmarshal(r.Data, &counts); err != nil {
 		return throughputRun{}, fmt.Errorf("decode throughput result: %w", err)
 	}
 	want := int64(p.Messages) * int64(p.MessageSize)
@@ -96,12 +102,17 @@ func (h *harness) throughputRun(ctx context.Context, p plan, mode string, c clie
 		return throughputRun{}, fmt.Errorf("received %d payload bytes of %d in %.1f ms",
 			counts.Bytes, want, counts.LastMs-counts.FirstMs)
 	}
-	cpu := results[0].Marks["end"].sub(results[0].Marks["start"])
+	cpu := r.Marks["end"].sub(r.Marks["start"])
 	mib := float64(counts.Bytes) / (1 << 20)
+	h.logger.Info("throughput", "mode", mode, "client", c.Label,
+		"MBps", float64(counts.Bytes)/1e3/(counts.LastMs-counts.FirstMs),
+		"elapsed", cpu.At, "main", cpu.RendererMain, "renderer", cpu.Renderer,
+		"network", cpu.Network, "total", cpu.Total)
 	return throughputRun{
 		MBps:         float64(counts.Bytes) / 1e6 / ((counts.LastMs - counts.FirstMs) / 1000),
 		MainMsPerMiB: float64(cpu.RendererMain.Microseconds()) / 1000 / mib,
 		AllMsPerMiB:  float64(cpu.Total.Microseconds()) / 1000 / mib,
+		MainBusy:     cpu.RendererMain.Seconds() / cpu.At.Seconds(),
 	}, nil
 }
 
@@ -116,13 +127,14 @@ func throughputSection(p plan, res roundResults[throughputRun]) section {
 			"Chromium process tree, read by the runner when the page posts a mark before "+
 			"opening the session and after it closed: \"main thread\" is the renderer's main "+
 			"thread, where the page, ssm.wasm and ssm-session run; \"all\" adds every Chromium "+
-			"process (network service, browser, renderer helpers). ssm.wasm's figures include "+
+			"process (network service, browser, renderer helpers). \"Busy\" is the main thread's "+
+			"CPU time over the wall-clock time between the two marks. ssm.wasm's figures include "+
 			"starting the session (and for KMS, the handshake and GenerateDataKey).",
 			p.Messages, p.MessageSize, float64(p.Messages*p.MessageSize)/1e6, p.Window),
 	}
 	sums := map[string]summary{}
 	t := table{Header: []string{"mode", "client", "MB/s", "main thread CPU ms/MiB",
-		"all Chromium CPU ms/MiB"}}
+		"all Chromium CPU ms/MiB", "main thread busy %"}}
 	for _, mode := range modes {
 		for _, c := range clients {
 			runs := res.ByConfig[throughputConfig(mode, c)]
@@ -130,7 +142,8 @@ func throughputSection(p plan, res roundResults[throughputRun]) section {
 			sums[throughputConfig(mode, c)] = mbps
 			t.Rows = append(t.Rows, []string{mode, c.Label, cell(mbps, 2),
 				cell(summarize(collect(runs, func(r throughputRun) float64 { return r.MainMsPerMiB })), 1),
-				cell(summarize(collect(runs, func(r throughputRun) float64 { return r.AllMsPerMiB })), 1)})
+				cell(summarize(collect(runs, func(r throughputRun) float64 { return r.AllMsPerMiB })), 1),
+				cell(summarize(collect(runs, func(r throughputRun) float64 { return 100 * r.MainBusy })), 0)})
 		}
 	}
 	s.Tables = append(s.Tables, t, ratioTable(sums))

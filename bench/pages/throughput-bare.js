@@ -3,7 +3,7 @@
 // before the stream starts (the window source frees a slot per ack). It
 // reads the low word of each frame's sequence number, so that the
 // emulator's retransmissions of unacknowledged messages count neither as
-// payload nor as the end of the stream.
+// payload nor as the end of the stream. It stops after the last message.
 
 import { ackMessage, openMessage, HEADER_SIZE } from "./frames.js";
 
@@ -44,6 +44,12 @@ function receive(params, ack) {
         counts.lastMs = now;
         counts.frames++;
         counts.bytes += data.byteLength - HEADER_SIZE;
+        if (next === params.count) {
+          // The emulator would wait two seconds for acks it never gets
+          // in flood mode before sending channel_closed.
+          ws.close(1000);
+          resolve(counts);
+        }
       } else if (kind === LOWER_C) {
         ws.close(1000);
         resolve(counts);
