@@ -66,22 +66,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if *exitAfter > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *exitAfter)
-		defer cancel()
-	}
-
 	srv, err := emulator.Start(ctx, emulator.Options{Addr: *listen, WWW: *www, Logger: logger})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "ssm-emulator listening on %s\n", srv.URL())
 
-	<-ctx.Done()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	// -exit-after counts from the ready line, so a slow start on a busy
+	// machine does not eat into the time a caller planned for.
+	var expired <-chan time.Time
+	if *exitAfter > 0 {
+		timer := time.NewTimer(*exitAfter)
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case <-expired:
 		logger.Info("stopping after -exit-after", "duration", exitAfter.String())
-	} else {
+	case <-ctx.Done():
 		logger.Info("stopping on signal")
 	}
 	done := make(chan error, 1)
