@@ -102,7 +102,13 @@ build_emulator() {
 start_emulator() {
 	local out=$BIN/emulator.out
 	: >"$out"
-	"$BIN/ssm-emulator" "$@" >"$out" 2>"${EMULATOR_LOG:-/dev/stderr}" &
+	if [[ -n ${EMULATOR_LOG:-} ]]; then
+		"$BIN/ssm-emulator" "$@" >"$out" 2>"$EMULATOR_LOG" &
+	else
+		# Inherit stderr rather than reopening /dev/stderr, which would
+		# truncate a log file that stderr is redirected to.
+		"$BIN/ssm-emulator" "$@" >"$out" &
+	fi
 	EMULATOR_PID=$!
 	EMULATOR_URL=
 	for _ in $(seq 1 100); do

@@ -485,6 +485,17 @@ func TestKMSCallbackRejection(t *testing.T) {
 	}
 }
 
+func TestKMSWithoutOption(t *testing.T) {
+	info := newEmulatorSession(t, sessionRequest{KMS: true})
+	reason := startErr(t, options(t, info, kmsNone, false))
+	if got := reason.Get("name").String(); got != "KMSError" {
+		t.Errorf("rejection name = %q, want KMSError (%s)", got, errorText(reason))
+	}
+	if !strings.Contains(reason.Get("message").String(), "no kms option") {
+		t.Errorf("rejection message %q does not name the kms option", errorText(reason))
+	}
+}
+
 func TestPlaintextSession(t *testing.T) {
 	info := newEmulatorSession(t, sessionRequest{})
 	s := start(t, options(t, info, kmsNone, false))

@@ -71,6 +71,9 @@ func (o *startOptions) parseStream(v js.Value) error {
 	if c.SessionID, err = stringField(v, "sessionId", false); err != nil {
 		return err
 	}
+	if c.SessionID == "" {
+		c.SessionID = protocol.SessionIDFromStreamURL(c.StreamURL)
+	}
 	c.TargetID, err = stringField(v, "targetId", false)
 	return err
 }

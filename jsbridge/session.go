@@ -457,5 +457,9 @@ func openErrorToJS(err error) js.Value {
 			name = "ClosedError"
 		}
 	}
-	return newError(name, err.Error())
+	msg := err.Error()
+	if errors.Is(err, protocol.ErrNoKeyProvider) {
+		msg = "kms: the agent requires KMS encryption, but startSession got no kms option"
+	}
+	return newError(name, msg)
 }

@@ -11,6 +11,13 @@ import (
 var errRequireEncryption = errors.New(
 	"agent did not request KMS encryption, but the config requires encryption")
 
+// errGenerateDataKey is the failure of the key provider, as the agent sees it.
+var errGenerateDataKey = errors.New("generate data key failed")
+
+// ErrNoKeyProvider is the error of a session whose agent requests KMS
+// encryption when Config.KeyProvider is nil.
+var ErrNoKeyProvider = errors.New("the agent requires KMS encryption, but no key provider is configured")
+
 // handshakeState is a HandshakeResponse being built. It waits for the data
 // key when the agent requests KMS encryption.
 type handshakeState struct {
@@ -152,7 +159,7 @@ func (s *Session) processSessionType(params json.RawMessage) error {
 // keeps acking while the key provider works.
 func (s *Session) startKMS(params json.RawMessage, index int) error {
 	if s.cfg.KeyProvider == nil {
-		return errors.New("the agent requires KMS encryption, but the client has no KeyProvider")
+		return ErrNoKeyProvider
 	}
 	if s.handshake.kmsAction >= 0 {
 		return errors.New("KMS encryption requested twice")
@@ -206,7 +213,13 @@ func (s *Session) onDataKey(ev keyEvent) {
 		clear(ev.key.Plaintext)
 	}
 	if err != nil {
-		h.markFailed(result, fmt.Errorf("generate data key: %w", err))
+		// The agent logs the Error text, so it gets no detail of a key
+		// provider's error, which may come from the page's backend.
+		first := h.failErr == nil
+		h.markFailed(result, errGenerateDataKey)
+		if first {
+			h.failErr = fmt.Errorf("%s action: %w: %w", ActionKMSEncryption, errGenerateDataKey, err)
+		}
 		s.sendHandshakeResponse()
 		return
 	}

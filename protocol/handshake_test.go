@@ -207,7 +207,7 @@ func TestHandshakeKMSWithoutProvider(t *testing.T) {
 	a.nextAck()
 	_, r := readResponse(t, a)
 	kms := r.ProcessedClientActions[1]
-	if kms.ActionStatus != ActionStatusFailed || !strings.Contains(kms.Error, "KeyProvider") {
+	if kms.ActionStatus != ActionStatusFailed || !strings.Contains(kms.Error, "no key provider") {
 		t.Errorf("KMS action = %d %q", kms.ActionStatus, kms.Error)
 	}
 	if len(r.Errors) != 1 || r.Errors[0] != kms.Error {
@@ -234,13 +234,30 @@ func TestHandshakeKeyProviderError(t *testing.T) {
 		handshakeRequest(SessionTypeStandardStream, kmsAction(t, "")))
 	a.nextAck()
 	_, r := readResponse(t, a)
-	if got := r.ProcessedClientActions[1]; got.ActionStatus != ActionStatusFailed ||
-		!strings.Contains(got.Error, "access denied") {
+	got := r.ProcessedClientActions[1]
+	if got.ActionStatus != ActionStatusFailed || !strings.Contains(got.Error, "generate data key") {
 		t.Errorf("KMS action = %d %q", got.ActionStatus, got.Error)
+	}
+	if strings.Contains(got.Error, "access denied") {
+		t.Errorf("KMS action error %q carries the provider's error to the agent", got.Error)
 	}
 	se := checkOpenStep(t, h, StepKMS)
 	if !strings.Contains(se.Error(), "access denied") {
 		t.Errorf("error %q does not carry the provider's error", se)
+	}
+}
+
+func TestSessionIDFromStreamURL(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/sess-0a1b?role=publish_subscribe", "sess-0a1b"},
+		{"ws://127.0.0.1:8080/v1/data-channel/s1?role=publish_subscribe&cell-number=AAA", "s1"},
+		{"wss://example.test/other/s1", ""},
+		{"::not a url", ""},
+	}
+	for _, tt := range tests {
+		if got := SessionIDFromStreamURL(tt.url); got != tt.want {
+			t.Errorf("SessionIDFromStreamURL(%q) = %q, want %q", tt.url, got, tt.want)
+		}
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"path"
+	"strings"
 	"sync"
 	"time"
 )
@@ -258,6 +261,9 @@ func (cfg *Config) check() error {
 }
 
 func (cfg *Config) setDefaults() {
+	if cfg.SessionID == "" {
+		cfg.SessionID = SessionIDFromStreamURL(cfg.StreamURL)
+	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = NewUUID().String()
 	}
@@ -273,6 +279,21 @@ func (cfg *Config) setDefaults() {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+}
+
+// SessionIDFromStreamURL returns the session id in a StreamUrl of the
+// form .../v1/data-channel/<sessionId>?..., or "" for any other form. Open
+// uses it when Config.SessionID is empty.
+func SessionIDFromStreamURL(streamURL string) string {
+	u, err := url.Parse(streamURL)
+	if err != nil {
+		return ""
+	}
+	dir, id := path.Split(u.Path)
+	if !strings.HasSuffix(dir, "/data-channel/") {
+		return ""
+	}
+	return id
 }
 
 // awaitOpen waits for the session to become ready, to fail, or for ctx to

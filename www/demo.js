@@ -252,16 +252,18 @@ class TerminalPanel {
     }
   }
 
+  // onClosed shows how the session ended, in the status line and, as the
+  // session-manager-plugin prints it, at the end of the terminal. Shell
+  // sessions report no exit code: only NonInteractiveCommands sends one.
   onClosed({ exitCode, reason, clean }) {
     const parts = [clean ? "closed" : "failed"];
     if (exitCode !== null) {
       parts.push(`exit code ${exitCode}`);
     }
-    if (reason) {
-      parts.push(reason);
-    }
+    parts.push(reason || (clean ? "the session ended" : "no reason given"));
     this.state = "closed";
     this.setStatus(parts.join(" · "));
+    this.term.write(`\r\n\x1b[2m[${parts.join(" · ")}]\x1b[0m\r\n`);
   }
 
   fail(err) {
