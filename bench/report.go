@@ -46,7 +46,7 @@ type report struct {
 	machine  []string
 	versions []string
 	sections []section
-	findings string // bench/findings.md: the analysis of profiles, by hand
+	root     string // repository root, for bench/findings.md
 	duration time.Duration
 	loadAvg  [2]string // /proc/loadavg at the start and the end of the run
 }
@@ -70,9 +70,7 @@ func newReport(ctx context.Context, root string, p plan, quick bool) (*report, e
 		"ssm-session: " + referenceVersion(root),
 		"Commit: " + commit(ctx, root),
 	}
-	if data, err := os.ReadFile(filepath.Join(root, "bench", "findings.md")); err == nil {
-		r.findings = strings.TrimSpace(string(data))
-	}
+	r.root = root
 	return r, nil
 }
 
@@ -107,8 +105,10 @@ func (r *report) markdown() string {
 	for _, s := range r.sections {
 		writeSection(&b, s)
 	}
-	if r.findings != "" {
-		b.WriteString(r.findings + "\n")
+	// bench/findings.md is the analysis of profiles, written by hand. It
+	// is read at the end, so it can be finished while a run goes on.
+	if data, err := os.ReadFile(filepath.Join(r.root, "bench", "findings.md")); err == nil {
+		b.WriteString("\n" + strings.TrimSpace(string(data)) + "\n")
 	}
 	return b.String()
 }

@@ -11,7 +11,7 @@ import {
   PAYLOAD_OUTPUT,
   PAYLOAD_SIZE,
 } from "./frames.js";
-import { KEYS, SETTLE_MS, waitForQuiet } from "./keys.js";
+import { KEYS, SETTLE_MS, WARMUP_KEYS, waitForQuiet } from "./keys.js";
 
 export default async function run(params, bench) {
   const size = await encodeMessage({
@@ -21,7 +21,7 @@ export default async function run(params, bench) {
     payload: JSON.stringify({ cols: 80, rows: 24 }),
   });
   const keys = [];
-  for (let i = 0; i < params.keystrokes; i++) {
+  for (let i = 0; i < WARMUP_KEYS + params.keystrokes; i++) {
     keys.push(await encodeMessage({
       type: "input_stream_data",
       seq: i + 1,
@@ -37,11 +37,14 @@ export default async function run(params, bench) {
   bench.step("prompt received");
 
   const latencies = [];
-  for (const frame of keys) {
+  for (const [i, frame] of keys.entries()) {
     const echoed = new Promise((resolve) => (channel.waiter = resolve));
     const sentMs = performance.now();
     channel.ws.send(frame);
-    latencies.push((await echoed) - sentMs);
+    const echoMs = await echoed;
+    if (i >= WARMUP_KEYS) {
+      latencies.push(echoMs - sentMs);
+    }
     await bench.sleep(SETTLE_MS);
   }
   channel.ws.close(1000);
