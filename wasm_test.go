@@ -898,6 +898,54 @@ func TestThrowingSubscriberKeepsSession(t *testing.T) {
 	}
 }
 
+// hostileThrow throws a value whose message getter itself throws, which
+// must not strand the Go code that reads it.
+const hostileThrow = `throw { get message() { throw new Error("hostile getter") } }`
+
+func TestHostileExceptionKeepsSession(t *testing.T) {
+	info := newEmulatorSession(t, sessionRequest{})
+	s := start(t, options(t, info, kmsNone, false))
+
+	throw := js.Global().Get("Function").New("bytes", hostileThrow)
+	ssm().Call("onData", s.handle, throw)
+	s.send(evalCommand)
+	s.waitOutput(evalOutput)
+	s.send("echo again-$((3*3))\r")
+	s.waitOutput("again-9")
+	if got := s.info().Get("state").String(); got != "open" {
+		t.Errorf("info().state = %q after a hostile exception, want open", got)
+	}
+	s.end()
+}
+
+func TestHostileKMSRejection(t *testing.T) {
+	info := newEmulatorSession(t, sessionRequest{KMS: true})
+	opts := options(t, info, kmsNone, false)
+	opts["kms"] = map[string]any{"generateDataKey": js.Global().Get("Function").New(
+		"req", `return Promise.reject({ get message() { throw new Error("x") } })`)}
+
+	reason := startErr(t, opts)
+	if got := reason.Get("name").String(); got != "KMSError" {
+		t.Errorf("rejection name = %q, want KMSError (%s)", got, errorText(reason))
+	}
+}
+
+func TestHostileOptions(t *testing.T) {
+	proxy := js.Global().Get("Function").New(`return new Proxy({}, {
+		ownKeys() { throw new Error("no keys") },
+		get() { throw new Error("no reads") } })`).Invoke()
+	_, reason := await(t, ssm().Call("startSession", proxy))
+	checkTypeError(t, reason, "reading options failed")
+
+	info := newEmulatorSession(t, sessionRequest{})
+	getter := js.ValueOf(options(t, info, kmsNone, false))
+	js.Global().Get("Object").Call("defineProperty", getter, "cols", js.ValueOf(
+		map[string]any{"get": js.Global().Get("Function").New(`throw new Error("cols")`),
+			"enumerable": true}))
+	_, reason = await(t, ssm().Call("startSession", getter))
+	checkTypeError(t, reason, "reading options failed")
+}
+
 // TestKeptOutputIsBounded checks that StdErr nobody subscribes to is kept
 // only up to the 1 MiB limit for a late subscriber.
 func TestKeptOutputIsBounded(t *testing.T) {

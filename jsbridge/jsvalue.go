@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall/js"
 )
 
@@ -14,7 +15,38 @@ var (
 	jsPromise    = js.Global().Get("Promise")
 	jsUint8Array = js.Global().Get("Uint8Array")
 	jsArrayBuf   = js.Global().Get("ArrayBuffer")
+	jsReflect    = js.Global().Get("Reflect")
+	jsToString   = jsObject.Get("prototype").Get("toString")
 )
+
+// get returns v[name] for a value from the page. js.Value.Get lets an
+// exception of a getter or a proxy trap unwind through the Go frames and
+// strand the goroutine; Reflect.get through Call turns it into a panic of
+// js.Error, which the callers recover.
+func get(v js.Value, name string) js.Value {
+	return jsReflect.Call("get", v, name)
+}
+
+// tryGet is get that returns an exception as an error.
+func tryGet(v js.Value, name string) (f js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = js.Undefined(), fmt.Errorf("reading %s threw an exception", name)
+		}
+	}()
+	return get(v, name), nil
+}
+
+// tag returns the built-in class of v, such as "Uint8Array", from
+// Object.prototype.toString, which no getter or proxy trap of v can throw
+// from. It returns "" for a value that is not an object.
+func tag(v js.Value) string {
+	if v.Type() != js.TypeObject {
+		return ""
+	}
+	t := jsToString.Call("call", v).String()
+	return strings.TrimSuffix(strings.TrimPrefix(t, "[object "), "]")
+}
 
 // newError returns a JavaScript Error with the given name and message.
 func newError(name, message string) js.Value {
@@ -94,15 +126,20 @@ func callJS(fn js.Value, args ...any) (v js.Value, err error) {
 }
 
 // errorFromJS converts a rejection reason or a thrown value to an error.
+// A value whose name or message cannot be read is described by its type.
 func errorFromJS(v js.Value) error {
-	if v.Type() == js.TypeObject && !v.Get("message").IsUndefined() {
-		name := v.Get("name")
-		if name.Type() == js.TypeString && name.String() != "Error" {
-			return fmt.Errorf("%s: %s", name.String(), v.Get("message").String())
-		}
-		return errors.New(v.Get("message").String())
+	if v.Type() != js.TypeObject {
+		return fmt.Errorf("%s", describe(v))
 	}
-	return fmt.Errorf("%s", describe(v))
+	message, err := tryGet(v, "message")
+	if err != nil || message.Type() != js.TypeString {
+		return fmt.Errorf("%s", describe(v))
+	}
+	name, err := tryGet(v, "name")
+	if err == nil && name.Type() == js.TypeString && name.String() != "Error" {
+		return fmt.Errorf("%s: %s", name.String(), message.String())
+	}
+	return errors.New(message.String())
 }
 
 // panicError converts a recovered panic value to an error.
@@ -124,10 +161,10 @@ func describe(v js.Value) string {
 	case js.TypeString:
 		return "string"
 	case js.TypeObject:
-		if v.InstanceOf(jsUint8Array) {
-			return "Uint8Array"
-		}
-		if js.Global().Get("Array").Call("isArray", v).Bool() {
+		switch t := tag(v); t {
+		case "Uint8Array", "ArrayBuffer":
+			return t
+		case "Array":
 			return "array"
 		}
 		return "object"
@@ -144,19 +181,19 @@ func arg(args []js.Value, i int) js.Value {
 	return js.Undefined()
 }
 
-// bytesFromJS copies a Uint8Array or ArrayBuffer into a new slice.
+// bytesFromJS copies a Uint8Array or ArrayBuffer into a new slice. It
+// checks the built-in class rather than instanceof and copies through a
+// new Uint8Array, which reads v's internal slots, so neither a proxy nor a
+// lying length getter reaches the copy.
 func bytesFromJS(v js.Value) ([]byte, bool) {
-	if v.Type() != js.TypeObject {
+	switch tag(v) {
+	case "ArrayBuffer", "Uint8Array":
+	default:
 		return nil, false
 	}
-	if v.InstanceOf(jsArrayBuf) {
-		v = jsUint8Array.New(v)
-	}
-	if !v.InstanceOf(jsUint8Array) {
-		return nil, false
-	}
-	b := make([]byte, v.Get("length").Int())
-	js.CopyBytesToGo(b, v)
+	fresh := jsUint8Array.New(v)
+	b := make([]byte, fresh.Get("length").Int())
+	js.CopyBytesToGo(b, fresh)
 	return b, true
 }
 

@@ -37,13 +37,13 @@ func (p callbackKeyProvider) GenerateDataKey(ctx context.Context,
 			"{plaintext, ciphertextBlob}, got %s", describe(v))
 	}
 	var ok bool
-	if key.Plaintext, ok = bytesFromJS(v.Get("plaintext")); !ok {
+	if key.Plaintext, ok = bytesFromJS(get(v, "plaintext")); !ok {
 		return key, fmt.Errorf("kms.generateDataKey: result.plaintext must be "+
-			"a Uint8Array, got %s", describe(v.Get("plaintext")))
+			"a Uint8Array, got %s", describe(get(v, "plaintext")))
 	}
-	if key.CiphertextBlob, ok = bytesFromJS(v.Get("ciphertextBlob")); !ok {
+	if key.CiphertextBlob, ok = bytesFromJS(get(v, "ciphertextBlob")); !ok {
 		return key, fmt.Errorf("kms.generateDataKey: result.ciphertextBlob "+
-			"must be a Uint8Array, got %s", describe(v.Get("ciphertextBlob")))
+			"must be a Uint8Array, got %s", describe(get(v, "ciphertextBlob")))
 	}
 	return key, nil
 }

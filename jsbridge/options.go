@@ -41,12 +41,17 @@ var optionNames = []string{
 
 // parseOptions validates the options of startSession. It returns an
 // *argError for an invalid option.
-func parseOptions(v js.Value) (*startOptions, error) {
+func parseOptions(v js.Value) (o *startOptions, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			o, err = nil, argErrorf("startSession: reading options failed: %v", panicError(r))
+		}
+	}()
 	if v.Type() != js.TypeObject {
 		return nil, argErrorf("startSession: options must be an object, got %s",
 			describe(v))
 	}
-	o := &startOptions{level: slog.LevelWarn}
+	o = &startOptions{level: slog.LevelWarn}
 	steps := []func(js.Value) error{
 		func(v js.Value) error { return checkKeys("options", v, optionNames) },
 		o.parseStream, o.parseTerminal, o.parseLogging, o.parseKMS, o.parseResume,
@@ -107,7 +112,7 @@ func (o *startOptions) parseLogging(v js.Value) error {
 }
 
 func (o *startOptions) parseKMS(v js.Value) error {
-	kms := v.Get("kms")
+	kms := get(v, "kms")
 	if kms.IsUndefined() || kms.IsNull() {
 		return nil
 	}
@@ -128,7 +133,7 @@ func (o *startOptions) parseResume(v js.Value) error {
 		o.cfg.Resume = resumeFunc(resume)
 	}
 
-	budget := v.Get("resumeBudgetMs")
+	budget := get(v, "resumeBudgetMs")
 	if budget.IsUndefined() {
 		return nil
 	}
@@ -148,7 +153,7 @@ func parseKMS(kms js.Value) (protocol.KeyProvider, error) {
 		return nil, argErrorf("kms must be an object, got %s",
 			describe(kms))
 	}
-	gen := kms.Get("generateDataKey")
+	gen := get(kms, "generateDataKey")
 	if !gen.IsUndefined() {
 		if err := checkKeys("kms with generateDataKey", kms,
 			[]string{"generateDataKey"}); err != nil {
@@ -191,7 +196,7 @@ func parseSDKOptions(kms js.Value) (sdkOptions, error) {
 		return o, prefixArg("kms.", err)
 	}
 
-	creds := kms.Get("credentials")
+	creds := get(kms, "credentials")
 	if creds.Type() != js.TypeObject {
 		return o, argErrorf("kms.credentials must be an object "+
 			"{accessKeyId, secretAccessKey, sessionToken}, got %s", describe(creds))
@@ -257,7 +262,7 @@ func checkKeys(what string, v js.Value, allowed []string) error {
 }
 
 func stringField(v js.Value, name string, required bool) (string, error) {
-	f := v.Get(name)
+	f := get(v, name)
 	switch {
 	case f.Type() == js.TypeString && (f.String() != "" || !required):
 		return f.String(), nil
@@ -270,7 +275,7 @@ func stringField(v js.Value, name string, required bool) (string, error) {
 }
 
 func intField(v js.Value, name string, lo, hi int) (int, error) {
-	f := v.Get(name)
+	f := get(v, name)
 	if f.IsUndefined() {
 		return 0, nil
 	}
@@ -285,7 +290,7 @@ func intField(v js.Value, name string, lo, hi int) (int, error) {
 }
 
 func boolField(v js.Value, name string) (bool, error) {
-	f := v.Get(name)
+	f := get(v, name)
 	switch f.Type() {
 	case js.TypeUndefined:
 		return false, nil
@@ -296,7 +301,7 @@ func boolField(v js.Value, name string) (bool, error) {
 }
 
 func funcField(v js.Value, name string) (js.Value, error) {
-	f := v.Get(name)
+	f := get(v, name)
 	if f.IsUndefined() || f.Type() == js.TypeFunction {
 		return f, nil
 	}

@@ -30,7 +30,7 @@ var dispose js.Func
 // has no effect. The functions are never released.
 func Register() {
 	registerOnce.Do(func() {
-		dispose = js.FuncOf(guard("dispose", disposeSubscriber))
+		dispose = js.FuncOf(guard("dispose", disposeSubscriber, false))
 		api := map[string]func([]js.Value) any{
 			"startSession": startSession,
 			"sendText":     sendText,
@@ -44,21 +44,30 @@ func Register() {
 		}
 		ns := jsObject.New()
 		for name, fn := range api {
-			ns.Set(name, js.FuncOf(guard(name, fn)))
+			ns.Set(name, js.FuncOf(guard(name, fn, returnsPromise[name])))
 		}
 		js.Global().Set("ssm", ns)
 	})
 }
 
-// guard adapts fn to js.FuncOf and turns a panic into a returned Error, so
-// a bug never ends the Go program.
-func guard(name string, fn func([]js.Value) any) func(js.Value, []js.Value) any {
+// returnsPromise names the functions of the namespace whose result is a
+// promise, so that guard keeps that contract when it recovers a panic.
+var returnsPromise = map[string]bool{"startSession": true, "closed": true}
+
+// guard adapts fn to js.FuncOf and turns a panic into a returned Error, or
+// a promise rejected with it when fn returns a promise, so a bug never ends
+// the Go program.
+func guard(name string, fn func([]js.Value) any, promise bool) func(js.Value, []js.Value) any {
 	return func(_ js.Value, args []js.Value) (result any) {
 		defer func() {
 			if r := recover(); r != nil {
 				err := panicError(r)
 				bridgeLog.Error("recovered from a panic", "in", name, "err", err)
-				result = newError("Error", fmt.Sprintf("%s: internal error: %v", name, err))
+				e := newError("Error", fmt.Sprintf("%s: internal error: %v", name, err))
+				result = e
+				if promise {
+					result = rejected(e)
+				}
 			}
 		}()
 		return fn(args)

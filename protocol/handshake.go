@@ -26,6 +26,7 @@ type handshakeState struct {
 	challenge string
 	failStep  Step
 	failErr   error // the first failure, which ends Open once the response is sent
+	sent      bool  // the response has been queued
 }
 
 // keyEvent is the result of GenerateDataKey.
@@ -249,6 +250,7 @@ func (s *Session) sendHandshakeResponse() {
 		s.fail(StepHandshake, fmt.Errorf("send handshake response: %w", err))
 		return
 	}
+	h.sent = true
 	if h.failErr != nil {
 		s.fail(h.failStep, h.failErr)
 	}
@@ -286,6 +288,17 @@ func (s *Session) handleChallenge(payload []byte) {
 func (s *Session) handleHandshakeComplete(payload []byte) {
 	if s.phase == phaseOpen || s.phase == phaseFirstMessage {
 		s.drops.note(s.log, "unexpected handshake complete", "phase", int(s.phase))
+		return
+	}
+	// An agent completes the handshake only after it has the response, and
+	// the data key with it. Accepting it earlier would open a session
+	// without the encryption the agent requested.
+	if h := s.handshake; h == nil || !h.sent {
+		s.fail(StepHandshake, errors.New("handshake complete arrived before the handshake response was sent"))
+		return
+	}
+	if s.cfg.RequireEncryption && s.enc == nil {
+		s.fail(StepHandshake, errRequireEncryption)
 		return
 	}
 	var done HandshakeComplete

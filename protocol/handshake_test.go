@@ -303,6 +303,26 @@ func TestHandshakeUnknownAction(t *testing.T) {
 	checkOpenStep(t, h, StepHandshake)
 }
 
+func TestHandshakeCompleteBeforeKeyRejected(t *testing.T) {
+	waiting := KeyProviderFunc(func(ctx context.Context, _ DataKeyRequest) (DataKey, error) {
+		<-ctx.Done()
+		return DataKey{}, ctx.Err()
+	})
+	h := newHarness(t, func(c *Config) {
+		c.KeyProvider = waiting
+		c.RequireEncryption = true
+	})
+	a := h.start()
+	a.sendJSON(PayloadHandshakeRequest,
+		handshakeRequest(SessionTypeStandardStream, kmsAction(t, "")))
+	a.nextAck()
+	a.sendJSON(PayloadHandshakeComplete, HandshakeComplete{CustomerMessage: "plain"})
+	checkOpenStep(t, h, StepHandshake)
+	if got := h.rec.output(); got != "" {
+		t.Errorf("output %q delivered from a session without its key", got)
+	}
+}
+
 func TestHandshakeUnknownSessionType(t *testing.T) {
 	h := newHarness(t, nil)
 	a := h.start()

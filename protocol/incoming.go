@@ -13,11 +13,18 @@ import (
 // so the agent sends it again.
 const IncomingCapacity = 10000
 
+// IncomingMaxBytes bounds the payload bytes of stored out-of-order
+// messages, so that a peer sending large frames far ahead cannot grow the
+// buffer without limit. The agent's messages carry at most about 1 KiB,
+// so IncomingCapacity of them fit.
+const IncomingMaxBytes = 16 << 20
+
 // incomingBuffer holds agent messages that arrived ahead of the expected
 // sequence number. Every stored message has been acked.
 type incomingBuffer struct {
-	expected int64
-	stored   map[int64]*Message
+	expected    int64
+	stored      map[int64]*Message
+	storedBytes int
 }
 
 func newIncomingBuffer() incomingBuffer {
@@ -44,13 +51,22 @@ func (s *Session) handleStreamData(m *Message) {
 	}
 }
 
+// store keeps a message that arrived ahead of the expected one and acks
+// it. A message beyond the buffer's reach, or one that finds it full, is
+// dropped without an ack, so the agent sends it again later.
 func (s *Session) store(m *Message) {
 	if _, dup := s.in.stored[m.SequenceNumber]; !dup {
-		if len(s.in.stored) >= IncomingCapacity {
+		switch {
+		case m.SequenceNumber-s.in.expected > IncomingCapacity:
+			s.drops.note(s.log, "message too far ahead", "seq", m.SequenceNumber)
+			return
+		case len(s.in.stored) >= IncomingCapacity,
+			s.in.storedBytes+len(m.Payload) > IncomingMaxBytes:
 			s.drops.note(s.log, "incoming buffer full", "seq", m.SequenceNumber)
 			return
 		}
 		s.in.stored[m.SequenceNumber] = m
+		s.in.storedBytes += len(m.Payload)
 	}
 	s.sendAck(m)
 }
@@ -71,9 +87,11 @@ func (s *Session) drain() {
 			return
 		}
 		delete(s.in.stored, m.SequenceNumber)
+		s.in.storedBytes -= len(m.Payload)
 		if !s.deliver(m, true) {
 			if !s.ended {
 				s.in.stored[m.SequenceNumber] = m
+				s.in.storedBytes += len(m.Payload)
 			}
 			return
 		}

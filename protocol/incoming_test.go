@@ -77,6 +77,27 @@ func TestIncomingBufferFullNotAcked(t *testing.T) {
 	a.expectNothing()
 }
 
+func TestIncomingTooFarAheadNotAcked(t *testing.T) {
+	h := newHarness(t, nil)
+	_, a := h.openPlain(SessionTypeStandardStream)
+	a.sendAt(a.seq+IncomingCapacity+1, PayloadOutput, []byte("x"))
+	a.expectNothing()
+	a.sendAt(a.seq+1<<40, PayloadOutput, []byte("x"))
+	a.expectNothing()
+}
+
+func TestIncomingBytesBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	_, a := h.openPlain(SessionTypeStandardStream)
+	big := make([]byte, IncomingMaxBytes/4)
+	for i := int64(1); i <= 4; i++ {
+		a.sendAt(a.seq+i, PayloadOutput, big)
+		a.nextAck()
+	}
+	a.sendAt(a.seq+5, PayloadOutput, []byte("x"))
+	a.expectNothing()
+}
+
 func TestDigestMismatchNotAcked(t *testing.T) {
 	h := newHarness(t, nil)
 	_, a := h.openPlain(SessionTypeStandardStream)
