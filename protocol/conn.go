@@ -39,7 +39,16 @@ type connection struct {
 	queue  chan writeItem
 	abort  chan struct{} // closed to make the writer close at once
 	cancel context.CancelFunc
+
+	// sendCtx is the context of every Send. sendTimer cancels it when
+	// one Send takes longer than sendTimeout; one timer per connection
+	// costs less than a context with a deadline per frame.
+	sendCtx   context.Context
+	sendTimer *time.Timer
 }
+
+// errSendTimeout is the cause of a canceled sendCtx.
+var errSendTimeout = fmt.Errorf("send timed out after %v", sendTimeout)
 
 // writeItem is a frame to send or a close request.
 type writeItem struct {
@@ -54,13 +63,19 @@ type writeItem struct {
 func (s *Session) attach(tr Transport) {
 	s.gen++
 	ctx, cancel := context.WithCancel(context.Background())
+	sendCtx, cancelSend := context.WithCancelCause(context.Background())
 	c := &connection{
-		tr:     tr,
-		gen:    s.gen,
-		queue:  make(chan writeItem, writeQueueSize),
-		abort:  make(chan struct{}),
-		cancel: cancel,
+		tr:      tr,
+		gen:     s.gen,
+		queue:   make(chan writeItem, writeQueueSize),
+		abort:   make(chan struct{}),
+		cancel:  cancel,
+		sendCtx: sendCtx,
+		sendTimer: time.AfterFunc(sendTimeout, func() {
+			cancelSend(errSendTimeout)
+		}),
 	}
+	c.sendTimer.Stop()
 	s.conn = c
 	go s.readLoop(ctx, c)
 	go s.writeLoop(c)
@@ -114,6 +129,7 @@ func (s *Session) readLoop(ctx context.Context, c *connection) {
 func (s *Session) writeLoop(c *connection) {
 	defer s.recoverInto("write loop")
 	defer c.cancel()
+	defer c.sendTimer.Stop()
 	failed := false
 	for {
 		var item writeItem
@@ -135,13 +151,17 @@ func (s *Session) writeLoop(c *connection) {
 
 // sendFrame sends one frame and reports whether the send failed.
 func (s *Session) sendFrame(c *connection, item writeItem) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	if err := c.tr.Send(ctx, item.kind, item.data); err != nil {
-		s.emit(dropEvent{gen: c.gen, err: fmt.Errorf("send frame: %w", err)})
-		return true
+	c.sendTimer.Reset(sendTimeout)
+	err := c.tr.Send(c.sendCtx, item.kind, item.data)
+	c.sendTimer.Stop()
+	if err == nil {
+		return false
 	}
-	return false
+	if cause := context.Cause(c.sendCtx); cause != nil {
+		err = fmt.Errorf("%w: %w", cause, err)
+	}
+	s.emit(dropEvent{gen: c.gen, err: fmt.Errorf("send frame: %w", err)})
+	return true
 }
 
 // recoverInto turns a panic of a session goroutine into the session's

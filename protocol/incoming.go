@@ -214,16 +214,8 @@ func (s *Session) sendAck(m *Message) {
 	if s.conn == nil {
 		return
 	}
-	payload, err := json.Marshal(AcknowledgeContent{
-		AcknowledgedMessageType:           m.MessageType,
-		AcknowledgedMessageId:             m.MessageID.String(),
-		AcknowledgedMessageSequenceNumber: m.SequenceNumber,
-		IsSequentialMessage:               true,
-	})
-	if err != nil {
-		s.drops.note(s.log, "ack not built", "error", err)
-		return
-	}
+	var buf [256]byte
+	payload := appendAckContent(buf[:0], m)
 	ack := Message{
 		MessageType:    TypeAcknowledge,
 		SchemaVersion:  1,
@@ -242,6 +234,34 @@ func (s *Session) sendAck(m *Message) {
 	if !s.conn.send(FrameBinary, frame) {
 		s.drops.note(s.log, "ack not sent: write queue full", "seq", m.SequenceNumber)
 	}
+}
+
+// appendAckContent appends the JSON of the AcknowledgeContent for m to b,
+// with the bytes and key order that encoding/json writes for it.
+func appendAckContent(b []byte, m *Message) []byte {
+	b = append(b, `{"AcknowledgedMessageType":`...)
+	b = appendJSONString(b, m.MessageType)
+	b = append(b, `,"AcknowledgedMessageId":"`...)
+	b = m.MessageID.appendString(b)
+	b = append(b, `","AcknowledgedMessageSequenceNumber":`...)
+	b = strconv.AppendInt(b, m.SequenceNumber, 10)
+	return append(b, `,"IsSequentialMessage":true}`...)
+}
+
+// appendJSONString appends s quoted as encoding/json quotes it. Printable
+// ASCII without the characters that encoding/json escapes is copied as it
+// is, and any other string goes through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			quoted, _ := json.Marshal(s) // a string always encodes
+			return append(b, quoted...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // handleAck removes the acknowledged message from the outgoing buffer and

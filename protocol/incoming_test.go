@@ -166,3 +166,42 @@ func TestControlMessagesNotAcked(t *testing.T) {
 		Flags: FlagAck, Payload: b})
 	a.expectNothing()
 }
+
+func TestAckContentMatchesEncodingJSON(t *testing.T) {
+	id := mustUUID(t, "dd01e56b-ff48-483e-a508-b5f073f31b16")
+	tests := []struct {
+		name        string
+		messageType string
+		seq         int64
+	}{
+		{"output", TypeOutputStreamData, 0},
+		{"large sequence", TypeOutputStreamData, 1<<63 - 1},
+		{"negative sequence", TypeOutputStreamData, -5},
+		{"empty type", "", 7},
+		{"quote and backslash", `a"b\c`, 1},
+		{"html characters", "<a>&", 2},
+		{"control character", "a\x01\tb", 3},
+		{"non-ascii", "ausgabe_ü", 4},
+		{"invalid utf-8", "bad\xff", 5},
+		{"line separator", "a\u2028b", 6},
+		{"delete", "a\x7fb", 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &Message{MessageType: tt.messageType, SequenceNumber: tt.seq, MessageID: id}
+			want, err := json.Marshal(AcknowledgeContent{
+				AcknowledgedMessageType:           m.MessageType,
+				AcknowledgedMessageId:             m.MessageID.String(),
+				AcknowledgedMessageSequenceNumber: m.SequenceNumber,
+				IsSequentialMessage:               true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := appendAckContent(nil, m)
+			if string(got) != string(want) {
+				t.Errorf("appendAckContent = %s, want %s", got, want)
+			}
+		})
+	}
+}

@@ -272,9 +272,10 @@ func (s *Session) dialAndOpen(ctx context.Context, url, token string) (Transport
 	return tr, nil
 }
 
-// handleFrame routes one frame from the service by message type.
+// handleFrame routes one frame from the service by message type. The
+// message keeps data's bytes, which Transport.Receive hands over.
 func (s *Session) handleFrame(data []byte) {
-	m, err := Unmarshal(data)
+	m, err := unmarshalOwned(data)
 	if err != nil {
 		s.drops.note(s.log, "invalid frame", "error", err)
 		return

@@ -103,6 +103,17 @@ func (m *Message) Marshal() ([]byte, error) {
 // returns an error instead of panicking; it does not check the digest (see
 // Validate).
 func Unmarshal(frame []byte) (*Message, error) {
+	m, err := unmarshalOwned(frame)
+	if err != nil {
+		return nil, err
+	}
+	m.Payload = append([]byte(nil), m.Payload...)
+	return m, nil
+}
+
+// unmarshalOwned is Unmarshal for a frame that nothing else uses: the
+// message's payload shares the frame's bytes.
+func unmarshalOwned(frame []byte) (*Message, error) {
 	if len(frame) < HeaderSize {
 		return nil, fmt.Errorf("unmarshal message: frame of %d bytes is shorter than the %d-byte header",
 			len(frame), HeaderSize)
@@ -125,7 +136,7 @@ func Unmarshal(frame []byte) (*Message, error) {
 		SequenceNumber: int64(binary.BigEndian.Uint64(frame[offsetSequenceNumber:])),
 		Flags:          binary.BigEndian.Uint64(frame[offsetFlags:]),
 		PayloadType:    PayloadType(binary.BigEndian.Uint32(frame[offsetPayloadType:])),
-		Payload:        append([]byte(nil), frame[HeaderSize:]...),
+		Payload:        frame[HeaderSize:len(frame):len(frame)],
 	}
 	copy(m.MessageID[8:16], frame[offsetMessageID:offsetMessageID+8])
 	copy(m.MessageID[0:8], frame[offsetMessageID+8:offsetMessageID+16])

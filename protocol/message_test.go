@@ -198,3 +198,19 @@ func padType(s string) []byte {
 	copy(b, s)
 	return b
 }
+
+func TestUnmarshalCopiesPayload(t *testing.T) {
+	m := Message{MessageType: TypeOutputStreamData, Payload: []byte("abc")}
+	frame, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unmarshal(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame[HeaderSize] = 'x'
+	if string(got.Payload) != "abc" {
+		t.Errorf("payload = %q after the frame changed, want %q", got.Payload, "abc")
+	}
+}

@@ -22,7 +22,8 @@ type Transport interface {
 
 	// Receive blocks until the next frame arrives. When the connection
 	// ends it returns a *CloseError with the peer's close code and reason,
-	// or another error for a failed connection.
+	// or another error for a failed connection. The caller owns the
+	// returned data: the Transport must not reuse it.
 	Receive(ctx context.Context) (FrameKind, []byte, error)
 
 	// Close closes the connection with a close code and reason. Browsers

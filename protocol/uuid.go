@@ -4,15 +4,37 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sync"
 )
 
 // UUID is a message id in canonical byte order.
 type UUID [16]byte
 
-// NewUUID returns a random version 4 UUID.
+// uuidRandom buffers crypto/rand output for NewUUID. In a browser every
+// crypto/rand read is a call to getRandomValues in JavaScript, so one
+// read per ack cost more than the rest of building it.
+var uuidRandom struct {
+	mu   sync.Mutex
+	buf  [4096]byte
+	next int // offset of the first unused byte; 0 before the first fill
+}
+
+// NewUUID returns a random version 4 UUID. Its bytes come from
+// crypto/rand, read 4 KiB at a time; each byte is handed out once and
+// cleared from the buffer.
 func NewUUID() UUID {
 	var u UUID
-	rand.Read(u[:])
+	r := &uuidRandom
+	r.mu.Lock()
+	if r.next == 0 || r.next+len(u) > len(r.buf) {
+		rand.Read(r.buf[:])
+		r.next = 0
+	}
+	unused := r.buf[r.next : r.next+len(u)]
+	copy(u[:], unused)
+	clear(unused)
+	r.next += len(u)
+	r.mu.Unlock()
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return u
@@ -34,14 +56,18 @@ func ParseUUID(s string) (UUID, error) {
 // String returns the lower-case hyphenated form used in ack payloads.
 func (u UUID) String() string {
 	var b [36]byte
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], u[10:16])
-	return string(b[:])
+	return string(u.appendString(b[:0]))
+}
+
+// appendString appends the lower-case hyphenated form to b.
+func (u UUID) appendString(b []byte) []byte {
+	b = hex.AppendEncode(b, u[0:4])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, u[4:6])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, u[6:8])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, u[8:10])
+	b = append(b, '-')
+	return hex.AppendEncode(b, u[10:16])
 }
