@@ -1080,13 +1080,7 @@ func checkTypeError(t *testing.T, v js.Value, want string) {
 // TestModuleWrapsSessions loads ssm.js from the emulator, which serves
 // dist/ in ./build.sh test, and drives a session through its objects.
 func TestModuleWrapsSessions(t *testing.T) {
-	base := emulatorURL(t)
-	importModule := js.Global().Get("Function").New("url", "return import(url)")
-	module, reason := await(t, importModule.Invoke(base+"/ssm.js"))
-	if !reason.IsUndefined() {
-		t.Skipf("the emulator does not serve ssm.js (start it with -www dist): %s",
-			errorText(reason))
-	}
+	module := importModule(t)
 	client, reason := await(t, module.Call("load"))
 	if !reason.IsUndefined() {
 		t.Fatalf("load rejected: %s", errorText(reason))
@@ -1131,6 +1125,45 @@ func TestModuleWrapsSessions(t *testing.T) {
 	}
 	sub.Call("dispose")
 	sub.Call("dispose") // a second dispose does nothing
+}
+
+// importModule imports ssm.js from the emulator, which serves dist/ in
+// ./build.sh test. Importing it installs globalThis.ssmWasmSupport, so
+// the WebSockets that later tests open take the batched receive path.
+func importModule(t *testing.T) js.Value {
+	t.Helper()
+	base := emulatorURL(t)
+	importURL := js.Global().Get("Function").New("url", "return import(url)")
+	module, reason := await(t, importURL.Invoke(base+"/ssm.js"))
+	if !reason.IsUndefined() {
+		t.Skipf("the emulator does not serve ssm.js (start it with -www dist): %s",
+			errorText(reason))
+	}
+	return module
+}
+
+// TestSupportQueueByteExact streams 3.4 MB through the frame queue of
+// ssm.js and checks that the bridge used it.
+func TestSupportQueueByteExact(t *testing.T) {
+	importModule(t)
+	support := js.Global().Get("ssmWasmSupport")
+	if support.Type() != js.TypeObject {
+		t.Fatalf("globalThis.ssmWasmSupport is %s after importing ssm.js, want an object",
+			support.Type())
+	}
+	queues := 0
+	counting := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		queues++
+		return support.Call("queueWebSocket", args[0], args[1])
+	})
+	defer counting.Release()
+	js.Global().Set("ssmWasmSupport", map[string]any{"queueWebSocket": counting})
+	defer js.Global().Set("ssmWasmSupport", support)
+
+	checkSeqOutput(t, 500000, nil, kmsNone, false)
+	if queues == 0 {
+		t.Error("the session's WebSocket did not use the frame queue of ssm.js")
+	}
 }
 
 func TestPortSessionEchoesAndTerminates(t *testing.T) {

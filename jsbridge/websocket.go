@@ -27,6 +27,11 @@ const bufferPoll = 20 * time.Millisecond
 type webSocket struct {
 	ws    js.Value
 	funcs []js.Func
+	queue js.Value // the frame queue of ssm.js, or undefined (see attachQueue)
+
+	// queueFailed is set by Receive when a batch of the queue did not
+	// parse; Receive alone reads it.
+	queueFailed bool
 
 	opened  chan struct{}
 	signal  chan struct{} // has a value when frames or the close arrived
@@ -74,7 +79,9 @@ func (c *webSocket) open(url string) (err error) {
 	c.ws = js.Global().Get("WebSocket").New(url)
 	c.ws.Set("binaryType", "arraybuffer")
 	c.handle("onopen", c.onOpen)
-	c.handle("onmessage", c.onMessage)
+	if !c.attachQueue() {
+		c.handle("onmessage", c.onMessage)
+	}
 	c.handle("onerror", c.onError)
 	c.handle("onclose", c.onClose)
 	return nil
@@ -151,6 +158,7 @@ func (c *webSocket) detach() {
 	for _, event := range []string{"onopen", "onmessage", "onerror", "onclose"} {
 		c.ws.Set(event, js.Null())
 	}
+	c.closeQueue()
 	for _, f := range funcs {
 		f.Release()
 	}
@@ -174,9 +182,12 @@ func (c *webSocket) closeError() error {
 
 // Receive returns the next frame. After the last frame it returns a
 // *protocol.CloseError for a close frame from the peer, or an error for a
-// connection lost without one.
+// connection lost without one. It must not be called concurrently.
 func (c *webSocket) Receive(ctx context.Context) (protocol.FrameKind, []byte, error) {
 	for {
+		if err := c.fillFrames(); err != nil {
+			return 0, nil, err
+		}
 		c.mu.Lock()
 		if len(c.frames) > 0 {
 			f := c.frames[0]
@@ -198,6 +209,31 @@ func (c *webSocket) Receive(ctx context.Context) (protocol.FrameKind, []byte, er
 			return 0, nil, ctx.Err()
 		}
 	}
+}
+
+// fillFrames takes the frames of the JavaScript queue, if c has one, when
+// no frame is left in c.frames. Frames that arrived before the close event
+// are queued by then, so they are taken before Receive reports the close.
+// A batch that does not parse closes the connection.
+func (c *webSocket) fillFrames() error {
+	c.mu.Lock()
+	empty := len(c.frames) == 0
+	c.mu.Unlock()
+	if !empty || c.queue.IsUndefined() || c.queueFailed {
+		return nil
+	}
+	err := c.takeQueued()
+	if err == nil {
+		return nil
+	}
+	c.queueFailed = true
+	c.mu.Lock()
+	if c.closed == nil {
+		c.closed = err
+	}
+	c.mu.Unlock()
+	c.Close(1000, "invalid frame batch")
+	return err
 }
 
 // Send writes one frame. It waits while the browser holds more than
