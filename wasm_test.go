@@ -1143,7 +1143,7 @@ func importModule(t *testing.T) js.Value {
 }
 
 // TestSupportQueueByteExact streams 3.4 MB through the frame queue of
-// ssm.js and checks that the bridge used it.
+// ssm.js and checks that the bridge used it and its batch send.
 func TestSupportQueueByteExact(t *testing.T) {
 	importModule(t)
 	support := js.Global().Get("ssmWasmSupport")
@@ -1151,18 +1151,25 @@ func TestSupportQueueByteExact(t *testing.T) {
 		t.Fatalf("globalThis.ssmWasmSupport is %s after importing ssm.js, want an object",
 			support.Type())
 	}
-	queues := 0
-	counting := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		queues++
-		return support.Call("queueWebSocket", args[0], args[1])
-	})
-	defer counting.Release()
-	js.Global().Set("ssmWasmSupport", map[string]any{"queueWebSocket": counting})
+	calls := map[string]int{}
+	counting := map[string]any{}
+	for _, name := range []string{"queueWebSocket", "sendFrames"} {
+		f := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			calls[name]++
+			return support.Call(name, args[0], args[1])
+		})
+		defer f.Release()
+		counting[name] = f
+	}
+	js.Global().Set("ssmWasmSupport", counting)
 	defer js.Global().Set("ssmWasmSupport", support)
 
 	checkSeqOutput(t, 500000, nil, kmsNone, false)
-	if queues == 0 {
+	if calls["queueWebSocket"] == 0 {
 		t.Error("the session's WebSocket did not use the frame queue of ssm.js")
+	}
+	if calls["sendFrames"] == 0 {
+		t.Error("the session sent no batch of frames through ssm.js")
 	}
 }
 

@@ -29,6 +29,12 @@ type webSocket struct {
 	funcs []js.Func
 	queue js.Value // the frame queue of ssm.js, or undefined (see attachQueue)
 
+	// sendFrames is the batch send function of ssm.js, or undefined (see
+	// SendBatch). sendBuf is SendBatch's storage; the writer alone uses
+	// both.
+	sendFrames js.Value
+	sendBuf    []byte
+
 	// queueFailed is set by Receive when a batch of the queue did not
 	// parse; Receive alone reads it.
 	queueFailed bool
@@ -82,6 +88,7 @@ func (c *webSocket) open(url string) (err error) {
 	if !c.attachQueue() {
 		c.handle("onmessage", c.onMessage)
 	}
+	c.sendFrames = sendFramesFunc()
 	c.handle("onerror", c.onError)
 	c.handle("onclose", c.onClose)
 	return nil

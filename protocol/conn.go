@@ -15,8 +15,11 @@ const (
 	// one).
 	writeQueueSize = 4096
 
-	// sendTimeout bounds one Transport.Send.
+	// sendTimeout bounds one Transport.Send or SendBatch.
 	sendTimeout = 30 * time.Second
+
+	// maxWriteBatch is the maximum number of frames in one SendBatch.
+	maxWriteBatch = 256
 )
 
 // Events sent to the session goroutine.
@@ -40,11 +43,12 @@ type connection struct {
 	abort  chan struct{} // closed to make the writer close at once
 	cancel context.CancelFunc
 
-	// sendCtx is the context of every Send. sendTimer cancels it when
-	// one Send takes longer than sendTimeout; one timer per connection
-	// costs less than a context with a deadline per frame.
+	// sendCtx is the context of every Send and SendBatch. sendTimer
+	// cancels it when one call takes longer than sendTimeout. One timer
+	// per connection costs less than a context with a deadline per frame.
 	sendCtx   context.Context
 	sendTimer *time.Timer
+	frames    []Frame // storage for SendBatch, used by the writer alone
 }
 
 // errSendTimeout is the cause of a canceled sendCtx.
@@ -124,13 +128,15 @@ func (s *Session) readLoop(ctx context.Context, c *connection) {
 	}
 }
 
-// writeLoop sends queued frames in order until a close request. After a
-// failed send it reports the drop and discards further frames.
+// writeLoop sends queued frames in order, those queued together as one
+// batch, until a close request. After a failed send it reports the drop
+// and discards further frames.
 func (s *Session) writeLoop(c *connection) {
 	defer s.recoverInto("write loop")
 	defer c.cancel()
 	defer c.sendTimer.Stop()
 	failed := false
+	var batch []writeItem
 	for {
 		var item writeItem
 		select {
@@ -139,20 +145,47 @@ func (s *Session) writeLoop(c *connection) {
 			c.tr.Close(closeNormal, "client closed")
 			return
 		}
-		switch {
-		case item.close:
-			c.tr.Close(item.code, item.reason)
+		batch = c.nextBatch(batch, item)
+		last := batch[len(batch)-1]
+		frames := batch
+		if last.close {
+			frames = batch[:len(batch)-1]
+		}
+		if !failed && len(frames) > 0 {
+			failed = s.sendFrames(c, frames)
+		}
+		clear(batch) // drop the references to sent frames
+		if last.close {
+			c.tr.Close(last.code, last.reason)
 			return
-		case !failed:
-			failed = s.sendFrame(c, item)
 		}
 	}
 }
 
-// sendFrame sends one frame and reports whether the send failed.
-func (s *Session) sendFrame(c *connection, item writeItem) bool {
+// nextBatch returns first and the items queued after it, up to
+// maxWriteBatch items and up to the first close request, in batch's
+// storage.
+func (c *connection) nextBatch(batch []writeItem, first writeItem) []writeItem {
+	batch = append(batch[:0], first)
+	for !first.close && len(batch) < maxWriteBatch {
+		select {
+		case item := <-c.queue:
+			batch = append(batch, item)
+			if item.close {
+				return batch
+			}
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// sendFrames sends the frames of items, in one SendBatch when the
+// Transport is a BatchSender, and reports whether a send failed.
+func (s *Session) sendFrames(c *connection, items []writeItem) bool {
 	c.sendTimer.Reset(sendTimeout)
-	err := c.tr.Send(c.sendCtx, item.kind, item.data)
+	err := c.sendItems(items)
 	c.sendTimer.Stop()
 	if err == nil {
 		return false
@@ -162,6 +195,26 @@ func (s *Session) sendFrame(c *connection, item writeItem) bool {
 	}
 	s.emit(dropEvent{gen: c.gen, err: fmt.Errorf("send frame: %w", err)})
 	return true
+}
+
+func (c *connection) sendItems(items []writeItem) error {
+	batcher, ok := c.tr.(BatchSender)
+	if !ok || len(items) == 1 {
+		for _, item := range items {
+			if err := c.tr.Send(c.sendCtx, item.kind, item.data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	frames := c.frames[:0]
+	for _, item := range items {
+		frames = append(frames, Frame{Kind: item.kind, Data: item.data})
+	}
+	err := batcher.SendBatch(c.sendCtx, frames)
+	clear(frames)
+	c.frames = frames
+	return err
 }
 
 // recoverInto turns a panic of a session goroutine into the session's

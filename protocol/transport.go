@@ -31,6 +31,23 @@ type Transport interface {
 	Close(code int, reason string) error
 }
 
+// BatchSender is a Transport that sends several frames in one call, for
+// transports where each call costs more than the frame, such as the
+// browser's WebSocket from wasm. The session's writer uses SendBatch for
+// the frames that are queued together when its Transport implements it.
+type BatchSender interface {
+	// SendBatch writes the frames in order. It must not retain them after
+	// it returns. After an error, any prefix of the frames may have been
+	// sent.
+	SendBatch(ctx context.Context, frames []Frame) error
+}
+
+// Frame is one WebSocket frame to send.
+type Frame struct {
+	Kind FrameKind
+	Data []byte
+}
+
 // Dialer opens a Transport to a StreamUrl. The context bounds the dial
 // only: the session cancels it once the dial returns, and the Transport
 // must stay open until its Close.
