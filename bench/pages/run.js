@@ -28,6 +28,24 @@ WebAssembly.instantiate = (...args) => instantiate(...args).then(recordInstance)
 WebAssembly.instantiateStreaming = (...args) =>
   instantiateStreaming(...args).then(recordInstance);
 
+// Every Go program started on the page. wasm_exec.js assigns its class to
+// globalThis.Go, and this setter stores a subclass that records its
+// instances, whose _ids map holds the JavaScript values Go refers to.
+const goPrograms = [];
+let goClass;
+Object.defineProperty(globalThis, "Go", {
+  configurable: true,
+  get: () => goClass,
+  set: (cls) => {
+    goClass = class extends cls {
+      constructor(...args) {
+        super(...args);
+        goPrograms.push(this);
+      }
+    };
+  },
+});
+
 // bench is the helper object every benchmark module receives.
 export const bench = {
   runId,
@@ -48,14 +66,16 @@ export const bench = {
     fetch(`/log/${runId}`, { method: "POST", body: `pass ${pass}: ${message}` });
   },
 
-  // memory returns the wasm linear memory in bytes and the JS heap in use
+  // memory returns the wasm linear memory in bytes, the JS heap in use
   // after a full garbage collection (Chromium runs with --expose-gc and
-  // --enable-precise-memory-info).
+  // --enable-precise-memory-info), and how many JavaScript values the Go
+  // programs hold references to, which keeps them from being collected.
   memory() {
     globalThis.gc();
     return {
       wasmBytes: memories.reduce((sum, m) => sum + m.buffer.byteLength, 0),
       heapBytes: performance.memory.usedJSHeapSize,
+      goValues: goPrograms.reduce((sum, go) => sum + (go._ids ? go._ids.size : 0), 0),
     };
   },
 
