@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -395,9 +396,12 @@ func (s *Session) terminate() {
 func jsonError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var corrupt base64.CorruptInputError
 	switch {
 	case errors.As(err, &syntax):
 		return fmt.Errorf("invalid JSON at offset %d", syntax.Offset)
+	case errors.As(err, &corrupt):
+		return fmt.Errorf("invalid base64 at byte %d of a JSON string", int64(corrupt))
 	case errors.As(err, &typ):
 		return fmt.Errorf("JSON field %q has type %s, expected %s", typ.Field, typ.Value, typ.Type)
 	}

@@ -351,3 +351,14 @@ func TestJSONErrorHidesInput(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONErrorNamesBase64(t *testing.T) {
+	var c EncChallenge
+	err := jsonError(json.Unmarshal([]byte(`{"Challenge":"not*base64"}`), &c))
+	if !strings.Contains(err.Error(), "invalid base64") {
+		t.Errorf("jsonError = %q, want it to name invalid base64", err)
+	}
+	if strings.Contains(err.Error(), "not*base64") {
+		t.Errorf("jsonError = %q quotes the input", err)
+	}
+}
