@@ -30,7 +30,7 @@ WebAssembly.instantiateStreaming = (...args) =>
 
 // Every Go program started on the page. wasm_exec.js assigns its class to
 // globalThis.Go, and this setter stores a subclass that records its
-// instances, whose _ids map holds the JavaScript values Go refers to.
+// instances, whose _ids map contains the JavaScript values Go refers to.
 const goPrograms = [];
 let goClass;
 Object.defineProperty(globalThis, "Go", {
