@@ -87,32 +87,44 @@ func startupSection(configs []string, res roundResults[startupRun]) section {
 			"a second first, so the time to the prompt here leaves that second out.",
 	}
 	t := table{Header: []string{"build", "load", "API ready ms", "ssm.wasm fetched ms",
-		"first prompt ms", "startSession → prompt ms"}}
+		"ssm.wasm transferred MB", "first prompt ms", "startSession → prompt ms"}}
 	for _, c := range configs {
-		runs := res.ByConfig[c]
-		for _, load := range []string{"uncached", "cached"} {
-			pick := func(r startupRun) startupPass {
-				if load == "cached" {
-					return r.Cached
-				}
-				return r.Uncached
-			}
-			ready := summarize(collect(runs, func(r startupRun) float64 { return pick(r).ReadyMs }))
-			fetched := summarize(collect(runs, func(r startupRun) float64 {
-				if end := pick(r).WasmResponseEndMs; end != nil {
-					return *end
-				}
-				return 0
-			}))
-			prompt := summarize(collect(runs, func(r startupRun) float64 { return pick(r).PromptMs }))
-			toPrompt := summarize(collect(runs, func(r startupRun) float64 {
-				return pick(r).PromptMs - pick(r).ReadyMs
-			}))
-			t.Rows = append(t.Rows, []string{c, load, cell(ready, 0), cell(fetched, 0),
-				cell(prompt, 0), cell(toPrompt, 0)})
+		for _, cached := range []bool{false, true} {
+			t.Rows = append(t.Rows, startupRow(c, cached, res.ByConfig[c]))
 		}
 	}
 	s.Tables = []table{t}
 	s.Notes = res.failureNotes()
 	return s
+}
+
+// startupRow summarizes the uncached or the cached loads of one build.
+func startupRow(build string, cached bool, runs []startupRun) []string {
+	pick := func(r startupRun) startupPass {
+		if cached {
+			return r.Cached
+		}
+		return r.Uncached
+	}
+	figure := func(f func(startupPass) float64) summary {
+		return summarize(collect(runs, func(r startupRun) float64 { return f(pick(r)) }))
+	}
+	orZero := func(v *float64) float64 {
+		if v == nil {
+			return 0
+		}
+		return *v
+	}
+
+	load := "uncached"
+	if cached {
+		load = "cached"
+	}
+	return []string{build, load,
+		cell(figure(func(p startupPass) float64 { return p.ReadyMs }), 0),
+		cell(figure(func(p startupPass) float64 { return orZero(p.WasmResponseEndMs) }), 0),
+		cell(figure(func(p startupPass) float64 { return orZero(p.WasmTransferBytes) / 1e6 }), 3),
+		cell(figure(func(p startupPass) float64 { return p.PromptMs }), 0),
+		cell(figure(func(p startupPass) float64 { return p.PromptMs - p.ReadyMs }), 0),
+	}
 }
