@@ -1,9 +1,9 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 )
@@ -184,17 +184,22 @@ func (s *Session) handlePayload(t PayloadType, payload []byte) {
 	}
 }
 
-var exitCodePattern = regexp.MustCompile(`^EXIT_CODE: (-?\d+)\s*$`)
+// parseExitCode parses the ExitCode payload "EXIT_CODE: <n>", which may end
+// in white space.
+func parseExitCode(payload []byte) (int, bool) {
+	text, ok := bytes.CutPrefix(payload, []byte("EXIT_CODE: "))
+	text = bytes.TrimRight(text, " \t\r\n\f")
+	if !ok || len(text) == 0 || text[0] == '+' {
+		return 0, false
+	}
+	code, err := strconv.Atoi(string(text))
+	return code, err == nil
+}
 
 func (s *Session) recordExitCode(payload []byte) {
-	match := exitCodePattern.FindSubmatch(payload)
-	if match == nil {
+	code, ok := parseExitCode(payload)
+	if !ok {
 		s.drops.note(s.log, "invalid exit code payload", "length", len(payload))
-		return
-	}
-	code, err := strconv.Atoi(string(match[1]))
-	if err != nil {
-		s.drops.note(s.log, "invalid exit code payload", "error", err)
 		return
 	}
 	s.exitCode = &code

@@ -203,6 +203,9 @@ func TestExitCodeAndStderr(t *testing.T) {
 		{"EXIT_CODE: -1", intPtr(-1)},
 		{"EXIT_CODE: 127\n", intPtr(127)},
 		{"EXIT_CODE: x", nil},
+		{"EXIT_CODE: +5", nil},
+		{"EXIT_CODE: ", nil},
+		{"EXIT_CODE: 99999999999999999999", nil},
 		{"exit 3", nil},
 	}
 	for _, tt := range tests {
