@@ -1173,6 +1173,43 @@ func TestSupportQueueByteExact(t *testing.T) {
 	}
 }
 
+// TestModuleKeptOutputAfterSubscribe checks that ssm.js hands kept output
+// to a callback only once onData has returned, so the callback can dispose
+// of its own subscription.
+func TestModuleKeptOutputAfterSubscribe(t *testing.T) {
+	module := importModule(t)
+	client, reason := await(t, module.Call("load"))
+	if !reason.IsUndefined() {
+		t.Fatalf("load rejected: %s", errorText(reason))
+	}
+	info := newEmulatorSession(t, sessionRequest{
+		SessionType: "NonInteractiveCommands", Command: "echo one; sleep 0.3; echo two"})
+	sess, reason := await(t, client.Call("startSession",
+		js.ValueOf(options(t, info, kmsNone, false))))
+	if !reason.IsUndefined() {
+		t.Fatalf("startSession rejected: %s", errorText(reason))
+	}
+	if _, reason := await(t, sess.Get("closed")); !reason.IsUndefined() {
+		t.Fatalf("session.closed rejected: %s", errorText(reason))
+	}
+
+	disposeFirst := js.Global().Get("Function").New("s", `
+		let calls = 0;
+		const sub = s.onData(() => { calls++; sub.dispose(); });
+		return new Promise((resolve) => setTimeout(() => resolve(calls), 50));`)
+	calls, reason := await(t, disposeFirst.Invoke(sess))
+	if !reason.IsUndefined() {
+		t.Fatalf("subscribing threw: %s", errorText(reason))
+	}
+	if calls.Int() != 1 {
+		t.Errorf("callback ran %d times after disposing of itself, want 1", calls.Int())
+	}
+
+	notFunction := js.Global().Get("Function").New("s",
+		"try { s.onData(5); return null } catch (e) { return e }")
+	checkTypeError(t, notFunction.Invoke(sess), "callback must be a function")
+}
+
 func TestPortSessionEchoesAndTerminates(t *testing.T) {
 	info := newEmulatorSession(t, sessionRequest{SessionType: "Port"})
 	s := start(t, options(t, info, kmsNone, false))

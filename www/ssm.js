@@ -191,6 +191,9 @@ function check(result) {
 function subscription(dispose) {
   let disposed = false;
   return {
+    get disposed() {
+      return disposed;
+    },
     dispose() {
       if (!disposed) {
         disposed = true;
@@ -198,6 +201,37 @@ function subscription(dispose) {
       }
     },
   };
+}
+
+// subscribeDeferred subscribes cb through subscribe, but hands it the
+// output kept from before the subscription only after the caller has the
+// subscription, so that cb may use or dispose of it. Output that arrives
+// meanwhile queues behind the kept output, in order.
+function subscribeDeferred(subscribe, cb) {
+  if (typeof cb !== "function") {
+    throw new TypeError(`callback must be a function, got ${typeof cb}`);
+  }
+  let early = [];
+  const sub = subscription(
+    check(subscribe((bytes) => (early ? early.push(bytes) : cb(bytes)))),
+  );
+  queueMicrotask(() => {
+    const kept = early;
+    early = null;
+    for (const bytes of kept) {
+      if (sub.disposed) {
+        return;
+      }
+      try {
+        cb(bytes);
+      } catch (err) {
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
+  });
+  return sub;
 }
 
 /** Client starts sessions; load() returns one. */
@@ -267,12 +301,12 @@ export class Session {
 
   /** Calls cb with each Output payload, a Uint8Array. */
   onData(cb) {
-    return subscription(check(this.#raw.onData(this.#handle, cb)));
+    return subscribeDeferred((fn) => this.#raw.onData(this.#handle, fn), cb);
   }
 
   /** Calls cb with each StdErr payload, a Uint8Array. */
   onStderr(cb) {
-    return subscription(check(this.#raw.onStderr(this.#handle, cb)));
+    return subscribeDeferred((fn) => this.#raw.onStderr(this.#handle, fn), cb);
   }
 
   /** Calls cb with {state, attempt, reason} on each state change. */
