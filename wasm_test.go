@@ -946,7 +946,7 @@ func TestHostileOptions(t *testing.T) {
 	checkTypeError(t, reason, "reading options failed")
 }
 
-// TestKeptOutputIsBounded checks that StdErr nobody subscribes to is kept
+// TestKeptOutputIsBounded checks that StdErr without a subscriber is kept
 // only up to the 1 MiB limit for a late subscriber.
 func TestKeptOutputIsBounded(t *testing.T) {
 	info := newEmulatorSession(t, sessionRequest{SessionType: "NonInteractiveCommands",

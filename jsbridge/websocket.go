@@ -106,9 +106,9 @@ func (c *webSocket) handle(event string, fn func(js.Value)) {
 
 func (c *webSocket) onOpen(js.Value) { close(c.opened) }
 
-// onMessage copies the frame into Go and queues it. It never blocks: the
-// queue has no bound because the engine reads it promptly and the service
-// limits unacknowledged output.
+// onMessage copies the frame into Go and queues it. It never blocks, so the
+// queue has no bound. NOTE: it relies on the engine reading frames as fast
+// as the browser delivers them; nothing limits a peer that floods faster.
 func (c *webSocket) onMessage(event js.Value) {
 	data := event.Get("data")
 	f := frame{kind: protocol.FrameText}

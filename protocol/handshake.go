@@ -11,7 +11,7 @@ import (
 var errRequireEncryption = errors.New(
 	"agent did not request KMS encryption, but the config requires encryption")
 
-// errGenerateDataKey is the failure of the key provider, as the agent sees it.
+// errGenerateDataKey is the key provider failure as reported to the agent.
 var errGenerateDataKey = errors.New("generate data key failed")
 
 // ErrNoKeyProvider is the error of a session whose agent requests KMS

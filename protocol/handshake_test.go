@@ -199,13 +199,21 @@ func checkEncryptedTraffic(t *testing.T, h *harness, s *Session, a *agent, key [
 	}
 }
 
-func TestHandshakeKMSWithoutProvider(t *testing.T) {
-	h := newHarness(t, nil)
+// respondToKMSRequest sends a Standard_Stream HandshakeRequest with a
+// KMSEncryption action and returns the client's response.
+func respondToKMSRequest(t *testing.T, h *harness) responseJSON {
+	t.Helper()
 	a := h.start()
 	a.sendJSON(PayloadHandshakeRequest,
 		handshakeRequest(SessionTypeStandardStream, kmsAction(t, "")))
 	a.nextAck()
 	_, r := readResponse(t, a)
+	return r
+}
+
+func TestHandshakeKMSWithoutProvider(t *testing.T) {
+	h := newHarness(t, nil)
+	r := respondToKMSRequest(t, h)
 	kms := r.ProcessedClientActions[1]
 	if kms.ActionStatus != ActionStatusFailed || !strings.Contains(kms.Error, "no key provider") {
 		t.Errorf("KMS action = %d %q", kms.ActionStatus, kms.Error)
@@ -229,12 +237,7 @@ func checkOpenStep(t *testing.T, h *harness, want Step) *StepError {
 func TestHandshakeKeyProviderError(t *testing.T) {
 	kms := &fakeKMS{err: errors.New("access denied")}
 	h := newHarness(t, func(c *Config) { c.KeyProvider = kms })
-	a := h.start()
-	a.sendJSON(PayloadHandshakeRequest,
-		handshakeRequest(SessionTypeStandardStream, kmsAction(t, "")))
-	a.nextAck()
-	_, r := readResponse(t, a)
-	got := r.ProcessedClientActions[1]
+	got := respondToKMSRequest(t, h).ProcessedClientActions[1]
 	if got.ActionStatus != ActionStatusFailed || !strings.Contains(got.Error, "generate data key") {
 		t.Errorf("KMS action = %d %q", got.ActionStatus, got.Error)
 	}

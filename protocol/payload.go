@@ -2,7 +2,7 @@ package protocol
 
 import "encoding/json"
 
-// PayloadType says what the payload of a stream message contains.
+// PayloadType is the kind of content in a stream message payload.
 type PayloadType uint32
 
 // Payload types. Error (2) and Parameter (4) are defined by the service but
@@ -116,7 +116,7 @@ type KMSEncryptionRequest struct {
 	Challenge string `json:",omitempty"`
 }
 
-// HandshakeResponse is the client's answer to a HandshakeRequest.
+// HandshakeResponse is the client's reply to a HandshakeRequest.
 type HandshakeResponse struct {
 	ClientVersion          string
 	ProcessedClientActions []ProcessedClientAction

@@ -34,7 +34,7 @@ const (
 type StateChange struct {
 	State   State
 	Attempt int    // reconnect attempt, from 1, in StateReconnecting
-	Reason  string // why the socket dropped, or why the session closed
+	Reason  string // the cause of the socket drop or of the session end
 }
 
 // Step names the stage of Open that failed, for *StepError.
@@ -82,7 +82,7 @@ type Config struct {
 	Dial Dialer // required
 
 	// KeyProvider serves KMS sessions. Without one, a session whose agent
-	// asks for KMS fails its handshake.
+	// requests KMS fails its handshake.
 	KeyProvider KeyProvider
 
 	// RequireEncryption rejects a session whose agent does not ask for KMS.
@@ -115,7 +115,7 @@ type Config struct {
 	Logger *slog.Logger // slog.Default() when nil
 }
 
-// Result is how a session ended.
+// Result is the outcome of a session.
 type Result struct {
 	ExitCode *int   // from an ExitCode message, if one arrived
 	Reason   string // the channel_closed Output, or why the session failed

@@ -13,10 +13,10 @@
 let loading = null;
 
 // ssmWasmSupport is the support object that ssm.wasm looks for when it
-// opens a WebSocket. With it, received frames wait in a JavaScript queue
+// opens a WebSocket. With it, received frames wait in a JavaScript queue,
 // and the Go program is entered once per batch of frames instead of once
-// per message event, which costs tens of microseconds each, and the
-// frames that Go sends together cross into JavaScript in one call. It is built
+// per message event, which costs tens of microseconds. Frames that Go
+// sends together also cross into JavaScript in one call. It is built
 // without eval, so pages whose Content-Security-Policy allows only
 // 'wasm-unsafe-eval' can use it. ssm.wasm without it handles each event
 // in Go.
